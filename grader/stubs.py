@@ -1,0 +1,53 @@
+"""Generate `exercises/` from `solutions/`: each solution region becomes one `raise NotImplementedError`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .catalog import SOLUTIONS, chapter_names, parse_regions
+
+HEADER = ("# Your copy of the exercises, generated from solutions/{name}.py by `python -m grader make-exercises`.\n"
+          "# Replace each `raise NotImplementedError(...)` with your code, then grade it with\n"
+          "# `pytest tests/test_{name}.py` or `python -m grader`.\n")
+INIT = '"""Your solutions to the exercises: edit these files. `python -m grader` shows your progress."""\n'
+
+
+def stub_source(chapter: str) -> str:
+    """The exercises module for one chapter, as text."""
+    path = SOLUTIONS / f"{chapter}.py"
+    lines = path.read_text().splitlines(keepends=True)
+    out: list[str] = []
+    position = 0
+    for region in parse_regions(path, chapter):
+        out.extend(lines[position: region.begin - 1])
+        out.append(region.stub_line + "\n")
+        position = region.end
+    out.extend(lines[position:])
+    return HEADER.format(name=chapter) + "".join(out)
+
+
+def generate(out_dir: Path) -> list[Path]:
+    """Write every chapter's stubs (and the package `__init__.py`) into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "__init__.py"]
+    written[0].write_text(INIT)
+    for chapter in chapter_names():
+        target = out_dir / f"{chapter}.py"
+        target.write_text(stub_source(chapter))
+        written.append(target)
+    return written
+
+
+def out_of_sync(exercises_dir: Path) -> list[str]:
+    """Files of `exercises_dir` that differ from what the generator makes (empty when in sync)."""
+    problems = []
+    expected = {"__init__.py": INIT} | {f"{c}.py": stub_source(c) for c in chapter_names()}
+    for name, text in expected.items():
+        path = exercises_dir / name
+        if not path.exists():
+            problems.append(f"{path} is missing")
+        elif path.read_text() != text:
+            problems.append(f"{path} differs from the generated stubs")
+    for path in exercises_dir.glob("*.py"):
+        if path.name not in expected:
+            problems.append(f"{path} has no solutions module")
+    return problems
