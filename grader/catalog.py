@@ -130,10 +130,11 @@ def _region(path: Path, tree: ast.Module, lines: list[str], prefix: str, begin: 
 def _marker_calls(tree: ast.AST):
     """Every `pytest.mark.exercise(...)` / `mark.exercise(...)` call in a test module."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "exercise":
-            value = node.func.value
-            if isinstance(value, ast.Attribute) and value.attr == "mark":
-                yield node
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        if name == "exercise" and node.args and isinstance(node.args[0], ast.Constant):
+            yield node  # `pytest.mark.exercise(...)`, or an alias such as `exercise = pytest.mark.exercise`
 
 
 def parse_test_markers(path: Path) -> dict[str, tuple[float, int]]:

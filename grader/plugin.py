@@ -47,6 +47,7 @@ def pytest_configure(config):
     config.grader_target = config.getoption("--target") or default_target()
     config.grader_results = {}
     config.grader_modules = {}
+    config.grader_timed_out = set()
     config.grader_started = time.time()
     try:
         from hypothesis import HealthCheck, settings
@@ -63,7 +64,12 @@ class _NotStarted(BaseException):
     stops at the first example instead of shrinking a failure that every input shares."""
 
 
-def _stop_on_stub(inner_test):
+class _TimedOut(BaseException):
+    """pytest-timeout's `Failed: Timeout` re-raised past hypothesis, which would otherwise catch it
+    as a failing example and run the looping code again, with no alarm left to stop it."""
+
+
+def _wrap_hypothesis_test(inner_test):
     @functools.wraps(inner_test)
     def wrapped(*args, **kwargs):
         try:
@@ -71,6 +77,10 @@ def _stop_on_stub(inner_test):
         except NotImplementedError as error:
             if str(error).startswith("Exercise "):
                 raise _NotStarted(str(error)) from error
+            raise
+        except pytest.fail.Exception as error:
+            if str(error).startswith("Timeout"):
+                raise _TimedOut(str(error)) from None
             raise
 
     wrapped._grader_wrapped = True
@@ -136,7 +146,7 @@ def pytest_collection_modifyitems(session, config, items):
         graded.append((item, exercise, points))
         handle = getattr(getattr(item, "obj", None), "hypothesis", None)
         if handle is not None and not getattr(handle.inner_test, "_grader_wrapped", False):
-            handle.inner_test = _stop_on_stub(handle.inner_test)
+            handle.inner_test = _wrap_hypothesis_test(handle.inner_test)
     if wanted:
         known = {exercise for _, exercise, _ in graded}
         missing = wanted - known
@@ -185,7 +195,7 @@ def classify(excinfo, when: str) -> tuple[str, str]:
         if isinstance(link, NotImplementedError) and str(link).startswith("Exercise "):
             return "not started", str(link)
     text = str(error)
-    if type(error).__name__ == "Failed" and text.startswith("Timeout"):
+    if isinstance(error, _TimedOut) or (isinstance(error, pytest.fail.Exception) and text.startswith("Timeout")):
         return "error", f"timed out: {text.splitlines()[0]} (an infinite loop, or far too slow?)"
     if when != "call":
         return "error", text
@@ -211,11 +221,20 @@ def pytest_runtest_makereport(item, call):
             record.message = message if outcome == "not started" else (report.longreprtext or message)
         if outcome == "not started":
             report.longrepr = f"not started: {message}"
+        if message.startswith("timed out"):
+            item.config.grader_timed_out.add(record.exercise)
     elif report.passed and call.when == "call" and record.outcome == "not run":
         record.outcome = "passed"
     elif report.skipped:
         record.outcome = "skipped"
     return report
+
+
+def pytest_runtest_setup(item):
+    record = item.config.grader_results.get(item.nodeid)
+    if record is not None and record.exercise in item.config.grader_timed_out:
+        pytest.fail(f"not run: an earlier test of {record.exercise} timed out, so this one would too "
+                    "(look for an infinite loop)", pytrace=False)
 
 
 def pytest_report_teststatus(report, config):

@@ -18,7 +18,7 @@ MUTANTS = [
            old="            if cb.after_calc(i, val=res):\n                break",
            new="            cb.after_calc(i, val=res)"),
     Mutant("ch01.slow_calculation", "passes the running sum positionally",
-           old="cb.after_calc(i, val=res)", new="cb.after_calc(i, res)"),
+           old="            if cb.after_calc(i, val=res):", new="            if cb.after_calc(i, res):"),
     Mutant("ch01.ProgressShowingCallback", "forgets the exclamation",
            old="        show_progress(epoch, self.exclamation)", new="        show_progress(epoch)"),
     Mutant("ch01.ProgressShowingCallback", "stores the exclamation under another name",

@@ -1,0 +1,131 @@
+"""Command line of the autograder. `python -m grader --help` lists the commands."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import catalog
+from .catalog import CatalogError
+
+USAGE = """python -m grader [CHAPTER] [--target T] [-v]    your progress, and what to do next
+python -m grader hint ID [LEVEL]                  hints for one exercise, level 1 to 3
+python -m grader doctor                           check your installation and the data
+python -m grader make-exercises [--out DIR]       (maintainers) regenerate exercises/ from solutions/
+python -m grader check [--chapter chNN] [--fast]  (maintainers) prove the grader honest; build the book
+python -m grader grade-class SUBMISSIONS --out DIR  (instructors) grade every student's folder"""
+
+
+def cmd_progress(args) -> int:
+    from . import progress
+
+    chapters = None
+    if args.chapter:
+        names = catalog.chapter_names()
+        chapters = [c for c in names if c == args.chapter or c.startswith(args.chapter + "_")]
+        if not chapters:
+            print(f"No chapter {args.chapter!r}. Chapters: {', '.join(names)}", file=sys.stderr)
+            return 2
+    return progress.show(args.target, chapters, verbose=args.verbose)
+
+
+def cmd_hint(args) -> int:
+    exercise = catalog.find(args.id, catalog.exercises())
+    levels = exercise.hints
+    if not levels:
+        print(f"{exercise.id} has no hints yet.", file=sys.stderr)
+        return 1
+    if not 1 <= args.level <= len(levels):
+        print(f"{exercise.id} has hint levels 1 to {len(levels)}, not {args.level}.", file=sys.stderr)
+        return 2
+    beyond = " (beyond the chapter)" if exercise.beyond else ""
+    print(f"{exercise.id}{beyond}: hint {args.level} of {len(levels)}\n")
+    print(f"  {levels[args.level - 1]}\n")
+    if args.level < len(levels):
+        print(f"More: python -m grader hint {exercise.id} {args.level + 1}")
+    print(f"Grade it: pytest tests/test_{exercise.chapter}.py --exercise {exercise.id}")
+    return 0
+
+
+def cmd_make_exercises(args) -> int:
+    from . import stubs
+
+    for path in stubs.generate(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from . import selfcheck
+
+    return selfcheck.main(args.chapter, fast=args.fast)
+
+
+def cmd_mutants(args) -> int:
+    from . import selfcheck
+
+    print(json.dumps(selfcheck.run_chapter_mutants(args.chapter)))
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from . import doctor
+
+    return doctor.main()
+
+
+def cmd_grade_class(args) -> int:
+    from . import classroom
+
+    return classroom.main(Path(args.submissions), Path(args.out), timeout=args.timeout, jobs=args.jobs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader", usage=USAGE,
+                                     description="The autograder of Looking Inside the Model.")
+    sub = parser.add_subparsers(dest="command")
+    hint = sub.add_parser("hint", help="show a hint")
+    hint.add_argument("id", help="exercise id, e.g. ch01.make_counter (or just make_counter)")
+    hint.add_argument("level", nargs="?", type=int, default=1)
+    hint.set_defaults(func=cmd_hint)
+    make = sub.add_parser("make-exercises", help="generate the stubs from solutions/")
+    make.add_argument("--out", default=str(catalog.EXERCISES))
+    make.set_defaults(func=cmd_make_exercises)
+    check = sub.add_parser("check", help="the maintainer's full self-validation")
+    check.add_argument("--chapter", default=None, help="only this chapter, e.g. ch03")
+    check.add_argument("--fast", action="store_true", help="leave out the notebooks and the book build")
+    check.set_defaults(func=cmd_check)
+    mutant = sub.add_parser("_mutants")
+    mutant.add_argument("chapter")
+    mutant.set_defaults(func=cmd_mutants)
+    doctor = sub.add_parser("doctor", help="check the installation and the data")
+    doctor.set_defaults(func=cmd_doctor)
+    grade = sub.add_parser("grade-class", help="grade a folder of submissions, one sub-folder per student")
+    grade.add_argument("submissions")
+    grade.add_argument("--out", default="grades")
+    grade.add_argument("--timeout", type=float, default=600, help="seconds allowed per submission")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    grade.set_defaults(func=cmd_grade_class)
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in sub.choices and not argv[0].startswith("-"):
+        argv = ["--chapter", argv[0], *argv[1:]]
+    parser.add_argument("--chapter", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--target", default=None, help="what to grade (default: exercises, or $GRADER_TARGET)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every exercise")
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from .loading import default_target
+
+        args.target = args.target or default_target()
+        args.func = cmd_progress
+    try:
+        return args.func(args)
+    except CatalogError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

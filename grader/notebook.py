@@ -1,0 +1,43 @@
+"""`from grader import check; check("ch03.variance")`: grade from a notebook cell, one verdict per exercise."""
+from __future__ import annotations
+
+from . import catalog, progress
+from .loading import default_target
+
+MAX_LINES = 8
+
+
+def verdict(status: progress.Status) -> str:
+    exercise = status.exercise
+    where = f"{status.file}:{status.line}" if status.line else status.file
+    if status.state == "done":
+        return f"✓ {exercise.id}: passed. Well done."
+    if status.state == "not started":
+        return f"· {exercise.id}: not started. Replace the `raise NotImplementedError` at {where}, save, and run this cell again."
+    lines = [line for line in status.detail.strip().splitlines() if line.strip()]
+    shown = "\n    ".join(lines[:MAX_LINES]) + ("\n    ..." if len(lines) > MAX_LINES else "")
+    label = {"failed": "failed", "error": "error (it crashed)", "missing": "missing"}[status.state]
+    return (f"✗ {exercise.id}: {label}\n    {shown}\n  Full report: pytest tests/test_{exercise.chapter}.py "
+            f"--exercise {exercise.id}    Hint: python -m grader hint {exercise.id}")
+
+
+def check(what: str, target: str | None = None) -> None:
+    """Print one verdict for an exercise ("ch03.variance") or for each exercise of a chapter ("ch03")."""
+    every = catalog.exercises()
+    if "." in what or what not in {e.id.split(".")[0] for e in every}:
+        chosen = [catalog.find(what, every)]
+    else:
+        chosen = [e for e in every if e.id.startswith(what + ".")]
+    target = target or default_target()
+    statuses, to_run = progress.static_status(chosen, progress.target_dir(target))
+    results = progress.run_tests(to_run, target) if to_run else {}
+    known = {s.exercise.id: s for s in statuses}
+    for exercise in chosen:
+        status = known.get(exercise.id) or progress.Status(exercise, "error", file=f"solutions/{exercise.chapter}.py")
+        entry = results.get(exercise.id)
+        if exercise in to_run:
+            if entry is None:
+                status.state, status.detail = "error", "no test result"
+            else:
+                status.state, status.detail = entry["status"], entry.get("first_problem", "")
+        print(verdict(status))

@@ -1,0 +1,262 @@
+"""`python -m grader check`: the maintainer's proof that the grader is honest (DESIGN 3.8).
+
+Every test passes against the solutions; every test ends *not started* against freshly generated
+stubs; every mutant is rejected; exercises/ is in sync; every exercise has tests, hints and two
+mutants; the docstring examples hold; every notebook executes (nbval); the book builds strictly.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import catalog, mutants, stubs
+from .catalog import ROOT, CatalogError
+
+MIN_HINT_LEVELS = 3
+MIN_MUTANTS = 2
+
+
+class Check:
+    def __init__(self):
+        self.failures: list[str] = []
+        self.step = 0
+
+    def run(self, title: str, function, *args) -> None:
+        self.step += 1
+        print(f"[{self.step}] {title} ...", flush=True)
+        start = time.time()
+        try:
+            problems = function(*args) or []
+        except CatalogError as error:
+            problems = [str(error)]
+        seconds = time.time() - start
+        if problems:
+            self.failures.append(title)
+            for problem in problems:
+                print(f"    ✗ {problem}")
+            print(f"    FAILED ({seconds:.1f} s)", flush=True)
+        else:
+            print(f"    ok ({seconds:.1f} s)", flush=True)
+
+
+def check_catalog(chapters: list[str]) -> list[str]:
+    problems = []
+    all_exercises = catalog.exercises(chapters)
+    known = {e.id for e in all_exercises}
+    for chapter in chapters:
+        test_file = catalog.TESTS / f"test_{chapter}.py"
+        if not test_file.exists():
+            problems.append(f"{chapter}: no {test_file.relative_to(ROOT)}")
+            continue
+        for exercise in catalog.parse_test_markers(test_file):
+            if exercise not in known:
+                problems.append(f"{test_file.relative_to(ROOT)} grades {exercise}, which has no solution region")
+        items = [e for e in all_exercises if e.chapter == chapter]
+        beyond = sum(e.beyond for e in items)
+        if items and beyond * 3 < len(items):
+            problems.append(f"{chapter}: {beyond} of {len(items)} exercises are 'beyond'; at least a third must be")
+        chapter_mutants = mutants.load_mutants(chapter)
+        for exercise in items:
+            if exercise.n_tests == 0:
+                problems.append(f"{exercise.id} has no test")
+            if len(exercise.hints) < MIN_HINT_LEVELS:
+                problems.append(f"{exercise.id} has {len(exercise.hints)} hint levels in hints/{chapter}.toml; "
+                                f"it needs {MIN_HINT_LEVELS}")
+            count = sum(m.exercise == exercise.id for m in chapter_mutants)
+            if count < MIN_MUTANTS:
+                problems.append(f"{exercise.id} has {count} mutants in tests/mutants/{chapter}.py; it needs {MIN_MUTANTS}")
+        for mutant in chapter_mutants:
+            try:
+                mutants.apply(mutant, chapter)
+            except CatalogError as error:
+                problems.append(str(error))
+        hinted = set(catalog.load_hints(chapter))
+        for name in sorted(hinted - {e.name for e in items}):
+            problems.append(f"hints/{chapter}.toml has hints for {name}, which is not an exercise")
+    return problems
+
+
+def check_sync(chapters: list[str]) -> list[str]:
+    everything = chapters == catalog.chapter_names()
+    return stubs.out_of_sync(catalog.EXERCISES, None if everything else chapters)
+
+
+def _pytest(args: list[str], results: Path) -> tuple[dict | None, str]:
+    command = [sys.executable, "-m", "pytest", *args, f"--results-json={results}", "-q", "--no-header",
+               "-p", "no:cacheprovider"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    output = completed.stdout + completed.stderr
+    if not results.exists():
+        return None, output
+    return json.loads(results.read_text()), output
+
+
+def _test_files(chapters: list[str]) -> list[str]:
+    return [str(catalog.TESTS / f"test_{c}.py") for c in chapters if (catalog.TESTS / f"test_{c}.py").exists()]
+
+
+def check_solutions(chapters: list[str]) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        data, output = _pytest([*_test_files(chapters), "--target=solutions"], Path(tmp) / "r.json")
+    if data is None:
+        return [f"pytest did not finish:\n{output[-3000:]}"]
+    problems = [f"{t['name']}: {t['extra_data']['outcome']}\n      " + t["output"][:1500].replace("\n", "\n      ")
+                for t in data["tests"] if t["extra_data"]["outcome"] != "passed"]
+    print(f"    {len(data['tests'])} tests against solutions/")
+    return problems
+
+
+def check_stubs(chapters: list[str]) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        stub_dir = Path(tmp) / "stubs"
+        stubs.generate(stub_dir)
+        data, output = _pytest([*_test_files(chapters), f"--target={stub_dir}"], Path(tmp) / "r.json")
+    if data is None:
+        return [f"pytest did not finish:\n{output[-3000:]}"]
+    problems = [f"{t['name']}: {t['extra_data']['outcome']} on the stubs (must be 'not started')"
+                for t in data["tests"] if t["extra_data"]["outcome"] != "not started"]
+    print(f"    {len(data['tests'])} tests against fresh stubs")
+    return problems
+
+
+def run_chapter_mutants(chapter: str) -> list[dict]:
+    """Run in a worker process: every mutant of one chapter, in-process pytest runs, one per mutant."""
+    import pytest
+
+    verdicts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, mutant in enumerate(mutants.load_mutants(chapter)):
+            folder = Path(tmp) / f"mutant{index}"
+            folder.mkdir()
+            (folder / f"{chapter}.py").write_text(mutants.apply(mutant, chapter))
+            results = folder / "results.json"
+            args = [str(catalog.TESTS / f"test_{chapter}.py"), f"--target={folder}", f"--exercise={mutant.exercise}",
+                    f"--results-json={results}", "-x", "-q", "--no-header", "--tb=no", "-p", "no:cacheprovider"]
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                pytest.main(args)
+            outcomes = []
+            if results.exists():
+                outcomes = [t["extra_data"]["outcome"] for t in json.loads(results.read_text())["tests"]]
+            rejected = any(o in ("failed", "error") for o in outcomes)
+            verdicts.append({"exercise": mutant.exercise, "why": mutant.why, "rejected": rejected,
+                             "outcomes": sorted(set(outcomes))})
+    return verdicts
+
+
+def check_mutants(chapters: list[str]) -> list[str]:
+    def one(chapter):
+        completed = subprocess.run([sys.executable, "-m", "grader", "_mutants", chapter], cwd=ROOT,
+                                   capture_output=True, text=True)
+        if completed.returncode != 0:
+            return chapter, None, completed.stdout[-2000:] + completed.stderr[-2000:]
+        return chapter, json.loads(completed.stdout.strip().splitlines()[-1]), ""
+
+    problems = []
+    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+        for chapter, verdicts, error in pool.map(one, [c for c in chapters if mutants.load_mutants(c)]):
+            if verdicts is None:
+                problems.append(f"{chapter}: the mutant run crashed:\n{error}")
+                continue
+            rejected = sum(v["rejected"] for v in verdicts)
+            print(f"    {chapter}: {rejected}/{len(verdicts)} mutants rejected")
+            problems += [f"{v['exercise']}: mutant '{v['why']}' survived (outcomes: {', '.join(v['outcomes']) or 'none'})"
+                         for v in verdicts if not v["rejected"]]
+    return problems
+
+
+def check_doctests(chapters: list[str]) -> list[str]:
+    files = [str(catalog.SOLUTIONS / f"{c}.py") for c in chapters] + [str(catalog.SOLUTIONS / "data.py")]
+    completed = subprocess.run([sys.executable, "-m", "pytest", "--doctest-modules", *files, "-q", "--no-header",
+                                "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
+    if completed.returncode not in (0, 5):
+        return [f"docstring examples fail:\n{completed.stdout[-3000:]}"]
+    return []
+
+
+def notebooks(chapters: list[str] | None) -> list[Path]:
+    found = sorted((ROOT / "book").glob("*.ipynb"))
+    if chapters is None:
+        return found
+    return [p for p in found if p.stem in chapters]
+
+
+def check_notebooks(chapters: list[str] | None) -> list[str]:
+    paths = notebooks(chapters)
+    if not paths:
+        return []
+    problems = []
+    for path in paths:
+        nb = json.loads(path.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        if any(c.get("execution_count") is None for c in code):
+            problems.append(f"{path.name}: committed without outputs from a full run")
+        text = json.dumps(nb)
+        if " at 0x" in text:
+            problems.append(f"{path.name}: an output shows a memory address")
+    completed = subprocess.run([sys.executable, "-m", "pytest", "--nbval", *map(str, paths), "-q", "--no-header",
+                                "-p", "no:cacheprovider", "-o", "timeout=900"], cwd=ROOT, capture_output=True, text=True)
+    if completed.returncode != 0:
+        problems.append(f"nbval failed:\n{completed.stdout[-4000:]}")
+    return problems
+
+
+def check_book(_chapters) -> list[str]:
+    command = ["jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if completed.returncode != 0:
+        return [f"`{' '.join(command)}` failed:\n{(completed.stdout + completed.stderr)[-4000:]}"]
+    print(f"    built {ROOT / '_build' / 'html' / 'index.html'}")
+    return []
+
+
+def check_browser(_chapters) -> list[str]:
+    script = ROOT / "benchmarks" / "browser_check.py"
+    if not script.exists():
+        return []
+    completed = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True)
+    print("    " + completed.stdout.strip().replace("\n", "\n    "))
+    if completed.returncode != 0:
+        return [f"browser check failed:\n{completed.stderr[-3000:]}"]
+    return []
+
+
+def main(chapter: str | None = None, fast: bool = False) -> int:
+    started = time.time()
+    chapters = catalog.chapter_names()
+    if chapter:
+        chosen = [c for c in chapters if c == chapter or c.startswith(chapter + "_")]
+        if not chosen:
+            print(f"No chapter {chapter!r}; chapters: {', '.join(chapters)}")
+            return 2
+        chapters = chosen
+    check = Check()
+    print(f"Checking {', '.join(chapters)}" + (" (fast: no notebooks, no book build)" if fast else ""))
+    check.run("every exercise has tests, three hint levels and two valid mutants; a third are beyond",
+              check_catalog, chapters)
+    check.run("exercises/ is what `python -m grader make-exercises` generates", check_sync, chapters)
+    check.run("the docstring examples of solutions/ hold", check_doctests, chapters)
+    check.run("every test passes against solutions/", check_solutions, chapters)
+    check.run("every test ends 'not started' against freshly generated stubs", check_stubs, chapters)
+    check.run("every mutant is rejected by its exercise's tests", check_mutants, chapters)
+    if not fast:
+        check.run("every notebook executes and reproduces its outputs (nbval)", check_notebooks,
+                  chapters if chapter else None)
+        if not chapter:
+            check.run("the book builds with no warning (jupyter-book build . -W -n --keep-going)", check_book, None)
+            check.run("every page works in a real browser (headless Chromium)", check_browser, None)
+    minutes = (time.time() - started) / 60
+    if check.failures:
+        print(f"\nCHECK FAILED after {minutes:.1f} min: {len(check.failures)} step(s) failed:")
+        for title in check.failures:
+            print(f"  - {title}")
+        return 1
+    print(f"\nCHECK PASSED: all {check.step} steps in {minutes:.1f} min.")
+    return 0
