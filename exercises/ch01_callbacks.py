@@ -1,11 +1,7 @@
 # Your copy of the exercises, generated from solutions/ch01_callbacks.py by `python -m grader make-exercises`.
 # Replace each `raise NotImplementedError(...)` with your code, then grade it with
 # `pytest tests/test_ch01_callbacks.py` or `python -m grader`.
-"""Chapter 1: callbacks, closures, `partial` and callable classes.
-
-Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
-writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
-"""
+"""Chapter 1: callbacks, closures, `partial` and callable classes (book/ch01_callbacks.ipynb)."""
 from __future__ import annotations
 
 import inspect

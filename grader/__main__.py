@@ -78,7 +78,18 @@ def cmd_doctor(args) -> int:
 def cmd_grade_class(args) -> int:
     from . import classroom
 
-    return classroom.main(Path(args.submissions), Path(args.out), timeout=args.timeout, jobs=args.jobs)
+    chapters = None
+    if args.chapters:
+        names = catalog.chapter_names()
+        chapters = []
+        for wanted in args.chapters.split(","):
+            matched = [n for n in names if n == wanted or n.startswith(wanted + "_")]
+            if not matched:
+                print(f"No chapter {wanted!r}. Chapters: {', '.join(names)}", file=sys.stderr)
+                return 2
+            chapters += matched
+    return classroom.main(Path(args.submissions), Path(args.out), timeout=args.timeout, jobs=args.jobs,
+                          chapters=chapters)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,20 +117,25 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--out", default="grades")
     grade.add_argument("--timeout", type=float, default=600, help="seconds allowed per submission")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    grade.add_argument("--chapters", default=None, help="only these chapters, e.g. ch01,ch02 (default: all)")
     grade.set_defaults(func=cmd_grade_class)
 
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] not in sub.choices and not argv[0].startswith("-"):
-        argv = ["--chapter", argv[0], *argv[1:]]
-    parser.add_argument("--chapter", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--target", default=None, help="what to grade (default: exercises, or $GRADER_TARGET)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list every exercise")
-    args = parser.parse_args(argv)
-    if args.command is None:
+    if not any(word in sub.choices for word in argv) and not {"-h", "--help"} & set(argv):
+        progress = argparse.ArgumentParser(prog="python -m grader", usage=USAGE)
+        progress.add_argument("chapter", nargs="?", default=None, help="only this chapter, e.g. ch03")
+        progress.add_argument("--target", default=None, help="what to grade (default: exercises, or $GRADER_TARGET)")
+        progress.add_argument("-v", "--verbose", action="store_true", help="list every exercise")
+        args = progress.parse_args(argv)
         from .loading import default_target
 
         args.target = args.target or default_target()
         args.func = cmd_progress
+    else:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
     try:
         return args.func(args)
     except CatalogError as error:

@@ -312,8 +312,8 @@ def pytest_sessionfinish(session, exitstatus):
             message = message[:MESSAGE_LIMIT] + "\n... (cut)"
         tests.append({
             "name": f"{record.exercise}: {record.nodeid.split('::', 1)[-1]}",
-            "score": round(record.share if record.outcome == "passed" else 0.0, 4),
-            "max_score": round(record.share, 4),
+            "score": round(record.share if record.outcome == "passed" else 0.0, 6),
+            "max_score": round(record.share, 6),
             "status": "passed" if record.outcome == "passed" else "failed",
             "output": f"{record.outcome}" + (f"\n{message}" if message else ""),
             "tags": [record.exercise],

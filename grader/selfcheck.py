@@ -181,6 +181,16 @@ def check_doctests(chapters: list[str]) -> list[str]:
     return []
 
 
+def check_maintainer_tests(_chapters) -> list[str]:
+    completed = subprocess.run([sys.executable, "-m", "pytest", str(catalog.TESTS / "maintainer"), "-q", "--no-header",
+                                "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
+    last = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
+    print(f"    {last}")
+    if completed.returncode != 0:
+        return [f"tests/maintainer failed:\n{completed.stdout[-4000:]}"]
+    return []
+
+
 def notebooks(chapters: list[str] | None) -> list[Path]:
     found = sorted((ROOT / "book").glob("*.ipynb"))
     if chapters is None:
@@ -246,6 +256,9 @@ def main(chapter: str | None = None, fast: bool = False) -> int:
     check.run("every test passes against solutions/", check_solutions, chapters)
     check.run("every test ends 'not started' against freshly generated stubs", check_stubs, chapters)
     check.run("every mutant is rejected by its exercise's tests", check_mutants, chapters)
+    if not chapter:
+        check.run("the grader isolates broken submissions; the data loader reads every format (tests/maintainer)",
+                  check_maintainer_tests, None)
     if not fast:
         check.run("every notebook executes and reproduces its outputs (nbval)", check_notebooks,
                   chapters if chapter else None)
@@ -254,9 +267,11 @@ def main(chapter: str | None = None, fast: bool = False) -> int:
             check.run("every page works in a real browser (headless Chromium)", check_browser, None)
     minutes = (time.time() - started) / 60
     if check.failures:
-        print(f"\nCHECK FAILED after {minutes:.1f} min: {len(check.failures)} step(s) failed:")
+        print(f"\ncheck: {check.step - len(check.failures)} passed, {len(check.failures)} failed")
+        print(f"CHECK FAILED after {minutes:.1f} min: {len(check.failures)} step(s) failed:")
         for title in check.failures:
             print(f"  - {title}")
         return 1
-    print(f"\nCHECK PASSED: all {check.step} steps in {minutes:.1f} min.")
+    print(f"\ncheck: {check.step} passed, 0 failed")
+    print(f"CHECK PASSED: all {check.step} steps in {minutes:.1f} min.")
     return 0

@@ -1,8 +1,4 @@
-"""Chapter 1: callbacks, closures, `partial` and callable classes.
-
-Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
-writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
-"""
+"""Chapter 1: callbacks, closures, `partial` and callable classes (book/ch01_callbacks.ipynb)."""
 from __future__ import annotations
 
 import inspect
