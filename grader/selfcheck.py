@@ -228,13 +228,10 @@ def check_book(_chapters) -> list[str]:
 
 
 def check_browser(_chapters) -> list[str]:
-    script = ROOT / "benchmarks" / "browser_check.py"
-    if not script.exists():
-        return []
-    completed = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True)
+    completed = subprocess.run([sys.executable, "-m", "grader.website"], cwd=ROOT, capture_output=True, text=True)
     print("    " + completed.stdout.strip().replace("\n", "\n    "))
     if completed.returncode != 0:
-        return [f"browser check failed:\n{completed.stderr[-3000:]}"]
+        return [f"the browser check failed:\n{completed.stderr[-4000:]}"]
     return []
 
 
