@@ -50,11 +50,15 @@ def pytest_configure(config):
     config.grader_timed_out = set()
     config.grader_started = time.time()
     try:
-        from hypothesis import HealthCheck, settings
+        from hypothesis import HealthCheck, Phase, settings
     except ImportError:  # pragma: no cover - hypothesis is in requirements.txt
         return
     # Same examples on every run: a learner's failure reproduces, and a mutant is rejected every time.
+    # No shrinking: it re-runs a wrong answer hundreds of times (each failure formatted by pytest), which
+    # turned one wrong answer into many seconds and could run into the timeout. The first failing
+    # example is reported as found; the tests draw small inputs, so it is small.
     settings.register_profile("grader", deadline=None, derandomize=True, database=None, print_blob=False,
+                              phases=[Phase.explicit, Phase.reuse, Phase.generate],
                               max_examples=30, report_multiple_bugs=False, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     settings.load_profile("grader")
 
