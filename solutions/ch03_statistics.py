@@ -1,0 +1,257 @@
+"""Chapter 3: variance, covariance, correlation — and floating point.
+
+Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
+writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
+
+Every reduction takes `dim` like PyTorch's: `None` (all elements), an int, or a tuple of ints; and
+`keepdim`, which keeps the reduced dimensions with size 1 so the result broadcasts against the input.
+
+`RunningStats` (Welford/Chan) and `ewma` (PyTorch's `lerp` momentum convention, optional bias
+correction) are reused by later chapters.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+Dim = int | tuple[int, ...] | None
+
+
+def count_along(x: Tensor, dim: Dim = None) -> int:
+    """How many elements a reduction of `x` over `dim` combines (all of them when `dim` is None).
+
+    >>> count_along(torch.zeros(2, 3, 4), dim=(0, 2))
+    8
+    """
+    if dim is None:
+        return x.numel()
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return math.prod(x.shape[d] for d in dims)
+
+
+def variance(x: Tensor, dim: Dim = None, keepdim: bool = False, correction: int = 0) -> Tensor:
+    """Variance of `x` over `dim`: the sum of squared deviations from the mean, over `n - correction`.
+
+    Two passes: first the mean, then the mean of squared deviations from it,
+    `((x - mean)**2).sum() / (n - correction)`. `x` is a floating-point tensor of any shape; `n` is the
+    number of elements reduced (see `count_along`). The default `correction=0` is the *population*
+    variance (divide by n); `correction=1` is Bessel's *sample* variance (divide by n - 1), which is
+    what `torch.var` computes unless told otherwise. The result has the shape of `x.sum(dim,
+    keepdim=keepdim)` and the dtype of `x`. The variance of a single number is 0.
+
+    >>> variance(torch.tensor([1., 2., 4., 18.]))
+    tensor(47.1875)
+    >>> variance(torch.tensor([[1., 3.], [5., 5.]]), dim=1, keepdim=True)
+    tensor([[1.],
+            [0.]])
+
+    Book: chapter 3, "Variance" and "Population or sample?".
+    """
+    # BEGIN SOLUTION
+    deviations = x - x.mean(dim, keepdim=True)
+    n = count_along(x, dim)
+    return deviations.pow(2).sum(dim, keepdim=keepdim) / (n - correction)
+    # END SOLUTION
+
+
+def variance_one_pass(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """Population variance of `x` over `dim` in one pass: E[X^2] - E[X]^2.
+
+    Mathematically equal to `variance(x, dim, keepdim)`; it needs only the sums of `x` and of `x*x`,
+    which is why running statistics like it, but in float32 it loses every significant digit when
+    the mean is large compared with the spread (chapter 3, "When the formula fails"). Same shapes and
+    dtype as `variance`.
+
+    >>> variance_one_pass(torch.tensor([1., 2., 4., 18.]))
+    tensor(47.1875)
+
+    Book: chapter 3, "A second formula for the variance".
+    """
+    # BEGIN SOLUTION
+    mean = x.mean(dim, keepdim=keepdim)
+    return (x * x).mean(dim, keepdim=keepdim) - mean * mean
+    # END SOLUTION
+
+
+def mean_abs_dev(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """Mean absolute deviation of `x` over `dim`: the mean of |x - mean(x)|.
+
+    The deviations are taken from the mean over the same `dim`. Same shapes and dtype as `variance`.
+    It grows only linearly with an outlier's distance, where the standard deviation is dominated by
+    its square.
+
+    >>> mean_abs_dev(torch.tensor([1., 2., 4., 18.]))
+    tensor(5.8750)
+
+    Book: chapter 3, "Mean absolute deviation and outliers".
+    """
+    # BEGIN SOLUTION
+    deviations = x - x.mean(dim, keepdim=True)
+    return deviations.abs().mean(dim, keepdim=keepdim)
+    # END SOLUTION
+
+
+def covariance(x: Tensor, y: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """Population covariance of `x` and `y` over `dim`: the mean of (x - mean(x)) * (y - mean(y)).
+
+    `x` and `y` are floating-point tensors of the same shape; element `i` of `x` is paired with
+    element `i` of `y`. Compute it from the deviations (two passes), not as E[XY] - E[X]E[Y],
+    which cancels catastrophically in float32 when the means are large. `covariance(x, x)` is the
+    population variance. Same result shape as `variance`.
+
+    >>> covariance(torch.tensor([1., 2., 3.]), torch.tensor([2., 4., 6.]))
+    tensor(1.3333)
+
+    Book: chapter 3, "Covariance".
+    """
+    # BEGIN SOLUTION
+    dx = x - x.mean(dim, keepdim=True)
+    dy = y - y.mean(dim, keepdim=True)
+    return (dx * dy).mean(dim, keepdim=keepdim)
+    # END SOLUTION
+
+
+def correlation(x: Tensor, y: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """Pearson correlation of `x` and `y` over `dim`: covariance over the product of the stds.
+
+    r = cov(x, y) / (std(x) * std(y)) with the *population* covariance and the
+    *population* standard deviations (all three divide by n; mixing in `torch.std`'s default n - 1
+    scales r by (n-1)/n). `x` and `y` have the same shape; the result, between -1 and 1, has the
+    shape of `variance(x, dim, keepdim)`. Constant inputs give nan (0/0).
+
+    >>> correlation(torch.tensor([1., 2., 4., 18.]), torch.tensor([2., 1., 3., 5.]))
+    tensor(0.9166)
+
+    Book: chapter 3, "Correlation".
+    """
+    # BEGIN SOLUTION
+    dx = x - x.mean(dim, keepdim=True)
+    dy = y - y.mean(dim, keepdim=True)
+    cov = (dx * dy).mean(dim, keepdim=keepdim)
+    std_x = dx.pow(2).mean(dim, keepdim=keepdim).sqrt()
+    std_y = dy.pow(2).mean(dim, keepdim=keepdim).sqrt()
+    return cov / (std_x * std_y)
+    # END SOLUTION
+
+
+def corrcoef(x: Tensor) -> Tensor:
+    """The matrix of Pearson correlations between the rows of `x`, like `torch.corrcoef`.
+
+    `x` has shape (k, n): k variables (rows), each observed n times (columns). Return the (k, k)
+    matrix whose entry (i, j) is the correlation of row i with row j, computed with one matrix
+    product of the centred rows rather than a loop over pairs. The diagonal is 1.
+
+    >>> corrcoef(torch.tensor([[1., 2., 3.], [3., 2., 1.], [1., 2., 4.]]))
+    tensor([[ 1.0000, -1.0000,  0.9820],
+            [-1.0000,  1.0000, -0.9820],
+            [ 0.9820, -0.9820,  1.0000]])
+
+    Book: chapter 3, "Correlation" (beyond the chapter: every pair at once).
+    """
+    # BEGIN SOLUTION
+    centred = x - x.mean(dim=1, keepdim=True)
+    cov = centred @ centred.T / x.shape[1]
+    std = cov.diagonal().sqrt()
+    return cov / (std[:, None] * std[None, :])
+    # END SOLUTION
+
+
+class RunningStats:
+    """Count, mean and variance of a stream of numbers, updated one value or one batch at a time.
+
+    `RunningStats(dim=None)` treats every element of every update as one more sample. With `dim`
+    (an int or a tuple), each update is reduced over `dim` only, so one statistic is kept for each
+    remaining position: `RunningStats(dim=0)` fed batches of shape (batch, features) keeps one
+    mean and variance per feature; `dim=(0, 2, 3)` on images (batch, channels, h, w) keeps one per
+    channel.
+
+    `update(x)` takes a number, a 0-d tensor or a batch tensor and merges it in with Chan's formula
+    (Welford's algorithm when the batch is one number). It never forms E[X^2] - E[X]^2, so it stays
+    accurate in float32 where that formula fails: fed in batches, as accurate as the two-pass
+    `variance`; fed one number at a time, within about 1e-4 at a mean of 3000 standard deviations,
+    where the one-pass formula is off by about 100%. Attributes:
+    `count` (int, samples per statistic so far), `mean` (tensor), `m2` (the sum of squared
+    deviations from the mean); properties `var` (population variance, `m2 / count`: 0 after a
+    single value) and `std`. Tensors keep the dtype of the data (a Python number becomes float32).
+    Before the first update `mean` and `m2` are the number 0.0.
+
+    >>> stats = RunningStats()
+    >>> stats.update(1.); stats.update(torch.tensor([2., 4., 18.]))
+    >>> stats.count, stats.mean, stats.var
+    (4, tensor(6.2500), tensor(47.1875))
+
+    Book: chapter 3, "Welford's algorithm and Chan's merge" (beyond the chapter: batches and dims).
+    """
+
+    def __init__(self, dim: Dim = None):
+        self.dim = dim
+        self.count = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+
+    def update(self, x) -> None:
+        """Merge a number or a batch `x` into `count`, `mean` and `m2` with Chan's formula."""
+        x = torch.as_tensor(x)
+        if not x.is_floating_point():
+            x = x.to(torch.get_default_dtype())
+        # BEGIN SOLUTION
+        n_a, n_b = self.count, count_along(x, self.dim)
+        mean_b = x.mean(self.dim)
+        m2_b = (x - x.mean(self.dim, keepdim=True)).pow(2).sum(self.dim)
+        n = n_a + n_b
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * (n_b / n)
+        self.m2 = self.m2 + m2_b + delta * delta * (n_a * n_b / n)
+        self.count = n
+        # END SOLUTION
+
+    @property
+    def var(self) -> Tensor:
+        """The population variance of everything seen so far: `m2 / count`."""
+        # BEGIN SOLUTION
+        return self.m2 / self.count
+        # END SOLUTION
+
+    @property
+    def std(self) -> Tensor:
+        """The population standard deviation: the square root of `var`."""
+        return self.var.sqrt()
+
+
+def ewma(values, mom: float = 0.1, debias: bool = False) -> Tensor:
+    """Exponentially weighted moving average of `values` along their first dimension.
+
+    `values` is a sequence or tensor of shape (T, *shape); returns the averages after each step,
+    shape (T, *shape). The average starts at 0 and moves a fraction `mom` of the way towards each
+    new value, PyTorch's convention (`nn.BatchNorm2d`'s `momentum`, `Tensor.lerp`):
+    `a_t = (1 - mom) * a_{t-1} + mom * v_t = a_{t-1}.lerp(v_t, mom)`. So `mom` is the weight of the *new*
+    value, the opposite of SGD's momentum. Because it starts at 0 the early averages are too small;
+    with `debias=True` step t (counting from 1) is divided by `1 - (1 - mom)**t`, the total weight it has
+    given the values so far, so a constant sequence averages to itself from the first step.
+
+    >>> ewma([10., 10., 10.], mom=0.5)
+    tensor([5.0000, 7.5000, 8.7500])
+    >>> ewma([10., 10., 10.], mom=0.5, debias=True)
+    tensor([10., 10., 10.])
+
+    Book: chapter 3, "Exponentially weighted moving averages".
+    """
+    values = torch.as_tensor(values)
+    if not values.is_floating_point():
+        values = values.to(torch.get_default_dtype())
+    # BEGIN SOLUTION
+    average = torch.zeros_like(values[0])
+    averages = []
+    for t, value in enumerate(values, start=1):
+        average = average.lerp(value, mom)
+        averages.append(average / (1 - (1 - mom) ** t) if debias else average)
+    return torch.stack(averages)
+    # END SOLUTION
+
+
+def relative_error(approx: Tensor, exact: Tensor) -> Tensor:
+    """|approx - exact| / |exact|, computed in float64: how many digits an approximation got right."""
+    approx, exact = torch.as_tensor(approx).double(), torch.as_tensor(exact).double()
+    return (approx - exact).abs() / exact.abs()

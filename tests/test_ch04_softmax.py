@@ -1,0 +1,364 @@
+"""Grades chapter 4: softmax, log-sum-exp, log-softmax, NLL, cross-entropy, binary cross-entropy, predictions.
+
+Oracles: PyTorch's own `torch.softmax`, `torch.logsumexp`, `F.log_softmax`, `F.nll_loss`,
+`F.cross_entropy`, `F.binary_cross_entropy_with_logits` and `torch.sigmoid`; closed-form gradients
+(softmax minus one-hot, sigmoid minus target); `torch.autograd.gradcheck` in float64; and behaviour
+(finite at logits of magnitude 1000 where the textbook formula gives inf or nan, shift invariance).
+Inputs are random: hypothesis draws the shapes, the scale and the seed of a torch generator.
+"""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+from torch.testing import assert_close
+
+exercise = pytest.mark.exercise
+SCALES = [0.1, 1.0, 10.0, 100.0, 1000.0]
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def random_tensor(seed, shape, scale=1.0, dtype=torch.float64):
+    """Normal noise times `scale`, from a seeded generator, so every failure reproduces."""
+    generator = torch.Generator().manual_seed(seed)
+    return (torch.randn(shape, generator=generator, dtype=torch.float64) * scale).to(dtype)
+
+
+def random_targets(seed, n, c):
+    generator = torch.Generator().manual_seed(seed + 1)
+    return torch.randint(0, c, (n,), generator=generator)
+
+
+@st.composite
+def shape_and_dim(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=4)))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    return shape, dim
+
+
+seeds = st.integers(0, 2**31 - 1)
+scales = st.sampled_from(SCALES)
+rows = st.integers(1, 12)
+classes = st.integers(2, 10)
+
+
+def check_close(actual, expected, call, *, rtol, atol, what="the oracle"):
+    """assert_close with a message that says what was called and what it was compared with."""
+    assert isinstance(actual, torch.Tensor), f"{call} must return a tensor, got {type(actual).__name__}"
+    assert actual.shape == expected.shape, \
+        f"{call} returned shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
+    assert actual.dtype == expected.dtype, f"{call} returned dtype {actual.dtype}, expected {expected.dtype}"
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=False,
+                 msg=lambda m: f"{call} differs from {what}.\n{m}\nexpected:\n{expected}\ngot:\n{actual}")
+
+
+def assert_finite(result, call):
+    bad = ~torch.isfinite(result)
+    assert not bad.any(), (f"{call} returned {int(bad.sum())} inf/nan value(s), e.g. {result[bad][:3].tolist()}: "
+                           "did you subtract the maximum before exp?")
+
+
+# --- softmax ------------------------------------------------------------------------------------
+
+@exercise("ch04.softmax", points=1)
+@given(sd=shape_and_dim(), scale=scales, seed=seeds)
+def test_softmax_matches_torch_softmax(ch, sd, scale, seed):
+    shape, dim = sd
+    x = random_tensor(seed, shape, scale)
+    result = ch.softmax(x, dim=dim)
+    check_close(result, torch.softmax(x, dim=dim), f"softmax(x, dim={dim}) with x of shape {shape}, scale {scale}",
+                rtol=1e-7, atol=1e-12, what="torch.softmax")
+
+
+@exercise("ch04.softmax", points=1)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_softmax_does_not_overflow(ch, dtype):
+    x = torch.tensor([[1000.0, 999.0, 998.0], [-1000.0, 0.0, 1000.0], [100.0, 100.0, 100.0]], dtype=dtype)
+    result = ch.softmax(x)
+    call = f"softmax(x) for {dtype} logits around 1000"
+    assert_finite(result, call)
+    check_close(result, torch.softmax(x, dim=-1), call, rtol=1e-5, atol=1e-7, what="torch.softmax")
+    assert_close(result.sum(-1), torch.ones(3, dtype=dtype), rtol=0, atol=1e-6,
+                 msg=f"every row of {call} must sum to 1")
+
+
+@exercise("ch04.softmax", points=1)
+@given(n=rows, c=classes, seed=seeds, shift=st.floats(-500, 500))
+def test_softmax_ignores_a_constant_shift(ch, n, c, seed, shift):
+    x = random_tensor(seed, (n, c), 3.0)
+    shifted = ch.softmax(x + shift)
+    original = ch.softmax(x)
+    assert_close(shifted, original, rtol=1e-6, atol=1e-9,
+                 msg=lambda m: f"softmax(x + {shift}) must equal softmax(x): adding a constant to every logit "
+                               f"changes nothing.\n{m}")
+
+
+# --- logsumexp ----------------------------------------------------------------------------------
+
+@exercise("ch04.logsumexp", points=2)
+@given(sd=shape_and_dim(), scale=scales, seed=seeds, keepdim=st.booleans())
+def test_logsumexp_matches_torch_logsumexp(ch, sd, scale, seed, keepdim):
+    shape, dim = sd
+    x = random_tensor(seed, shape, scale)
+    result = ch.logsumexp(x, dim=dim, keepdim=keepdim)
+    check_close(result, torch.logsumexp(x, dim=dim, keepdim=keepdim),
+                f"logsumexp(x, dim={dim}, keepdim={keepdim}) with x of shape {shape}, scale {scale}",
+                rtol=1e-9, atol=1e-9, what="torch.logsumexp")
+
+
+@exercise("ch04.logsumexp", points=2)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_logsumexp_of_huge_logits(ch, dtype):
+    x = torch.tensor([[1000.0, 1000.0], [1000.0, -1000.0], [-1000.0, -1000.0]], dtype=dtype)
+    result = ch.logsumexp(x)
+    call = f"logsumexp(x) for {dtype} logits of magnitude 1000"
+    assert_finite(result, call)
+    expected = torch.tensor([1000.0 + math.log(2), 1000.0, -1000.0 + math.log(2)], dtype=dtype)
+    check_close(result, expected, call, rtol=1e-6, atol=1e-4, what="max + log(sum(exp(x - max)))")
+
+
+@exercise("ch04.logsumexp", points=2)
+def test_logsumexp_with_masked_entries(ch):
+    inf = float("inf")
+    x = torch.tensor([[0.0, -inf, 0.0], [-inf, 5.0, -inf], [-inf, -inf, -inf]], dtype=torch.float64)
+    result = ch.logsumexp(x, dim=1)
+    expected = torch.tensor([math.log(2), 5.0, -inf], dtype=torch.float64)
+    assert_close(result, expected, rtol=1e-9, atol=1e-12,
+                 msg=lambda m: "logsumexp(x, dim=1) with -inf (masked) entries: -inf adds nothing, and a row that "
+                               "is all -inf gives -inf, not nan (its maximum is -inf, so x - max is nan: "
+                               f"shift by 0 when the maximum is not finite).\n{m}\ngot: {result}")
+
+
+@exercise("ch04.logsumexp", points=2)
+def test_logsumexp_gradient(ch):
+    x = random_tensor(4, (3, 5), 2.0).requires_grad_()
+    ch.logsumexp(x, dim=-1).sum().backward()
+    assert x.grad is not None, "logsumexp must be differentiable: build it from torch operations"
+    assert_close(x.grad, torch.softmax(x.detach(), dim=-1), rtol=1e-9, atol=1e-12,
+                 msg=lambda m: f"the gradient of logsumexp along a row is softmax of that row.\n{m}")
+    y = random_tensor(5, (4, 3), 1.0).requires_grad_()
+    assert torch.autograd.gradcheck(lambda t: ch.logsumexp(t, dim=0), (y,)), "gradcheck of logsumexp(x, dim=0)"
+
+
+# --- log_softmax --------------------------------------------------------------------------------
+
+@exercise("ch04.log_softmax", points=2)
+@given(sd=shape_and_dim(), scale=scales, seed=seeds)
+def test_log_softmax_matches_torch(ch, sd, scale, seed):
+    shape, dim = sd
+    x = random_tensor(seed, shape, scale)
+    result = ch.log_softmax(x, dim=dim)
+    check_close(result, F.log_softmax(x, dim=dim), f"log_softmax(x, dim={dim}) with x of shape {shape}, scale {scale}",
+                rtol=1e-9, atol=1e-9, what="F.log_softmax")
+
+
+@exercise("ch04.log_softmax", points=2)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("size", [100.0, 1000.0])
+def test_log_softmax_of_large_logits(ch, dtype, size):
+    x = torch.tensor([[size, size - 1, size - 3], [size, -size, 0.0]], dtype=dtype)
+    result = ch.log_softmax(x)
+    call = f"log_softmax(x) for {dtype} logits around {size:g}"
+    assert_finite(result, call)
+    check_close(result, F.log_softmax(x, dim=-1), call, rtol=1e-6, atol=1e-4, what="F.log_softmax")
+
+
+@exercise("ch04.log_softmax", points=2)
+def test_log_softmax_gradient(ch):
+    x = random_tensor(6, (4, 3, 5), 3.0).requires_grad_()
+    ok = torch.autograd.gradcheck(lambda t: ch.log_softmax(t, dim=1), (x,))
+    assert ok, "torch.autograd.gradcheck(log_softmax(x, dim=1)) in float64"
+
+
+# --- nll ----------------------------------------------------------------------------------------
+
+@exercise("ch04.nll", points=2)
+@given(n=rows, c=classes, seed=seeds, reduction=st.sampled_from(REDUCTIONS))
+def test_nll_matches_nll_loss(ch, n, c, seed, reduction):
+    log_probs = F.log_softmax(random_tensor(seed, (n, c), 3.0), dim=-1)
+    targets = random_targets(seed, n, c)
+    result = ch.nll(log_probs, targets, reduction=reduction)
+    check_close(result, F.nll_loss(log_probs, targets, reduction=reduction),
+                f"nll(log_probs, targets, reduction={reduction!r}) with {n} rows and {c} classes",
+                rtol=1e-9, atol=1e-12, what="F.nll_loss")
+
+
+@exercise("ch04.nll", points=2)
+def test_nll_default_is_mean_and_picks_one_entry_per_row(ch):
+    log_probs = torch.log(torch.tensor([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8], [0.2, 0.4, 0.4]], dtype=torch.float64))
+    targets = torch.tensor([0, 2, 1])
+    result = ch.nll(log_probs, targets)
+    expected = -(math.log(0.5) + math.log(0.8) + math.log(0.4)) / 3
+    assert isinstance(result, torch.Tensor) and result.shape == (), \
+        f"nll(...) with the default reduction must be a 0-dim tensor (the mean), got {result!r}"
+    assert_close(result, torch.tensor(expected, dtype=torch.float64), rtol=1e-12, atol=0,
+                 msg=lambda m: "nll of log([[.5,.25,.25],[.1,.1,.8],[.2,.4,.4]]) with targets [0, 2, 1] must be "
+                               f"-(log .5 + log .8 + log .4) / 3 = {expected:.6f}; got {result}")
+
+
+@exercise("ch04.nll", points=2)
+def test_nll_rejects_an_unknown_reduction(ch):
+    log_probs, targets = F.log_softmax(random_tensor(0, (3, 4)), -1), torch.tensor([0, 1, 2])
+    with pytest.raises(ValueError):
+        ch.nll(log_probs, targets, reduction="average")
+
+
+@exercise("ch04.nll", points=2)
+def test_nll_gradient(ch):
+    log_probs = random_tensor(8, (5, 4)).requires_grad_()
+    targets = torch.tensor([3, 0, 0, 2, 1])
+    ch.nll(log_probs, targets, reduction="sum").backward()
+    expected = -F.one_hot(targets, 4).double()
+    assert log_probs.grad is not None, "nll must be differentiable with respect to log_probs"
+    assert_close(log_probs.grad, expected, rtol=0, atol=1e-12,
+                 msg=lambda m: f"d nll(sum) / d log_probs is -1 at each target and 0 elsewhere.\n{m}")
+
+
+# --- cross_entropy ------------------------------------------------------------------------------
+
+@exercise("ch04.cross_entropy", points=2)
+@given(n=rows, c=classes, seed=seeds, scale=scales, reduction=st.sampled_from(REDUCTIONS))
+def test_cross_entropy_matches_torch(ch, n, c, seed, scale, reduction):
+    logits = random_tensor(seed, (n, c), scale)
+    targets = random_targets(seed, n, c)
+    result = ch.cross_entropy(logits, targets, reduction=reduction)
+    check_close(result, F.cross_entropy(logits, targets, reduction=reduction),
+                f"cross_entropy(logits, targets, reduction={reduction!r}) with {n} rows, {c} classes, scale {scale}",
+                rtol=1e-9, atol=1e-9, what="F.cross_entropy")
+
+
+@exercise("ch04.cross_entropy", points=2)
+@pytest.mark.parametrize("size", [100.0, 1000.0])
+def test_cross_entropy_of_large_float32_logits(ch, size):
+    logits = torch.tensor([[size, 0.0, -size], [size, size - 2, 0.0]])
+    targets = torch.tensor([1, 1])
+    result = ch.cross_entropy(logits, targets, reduction="none")
+    call = f"cross_entropy(logits, targets, 'none') for float32 logits around {size:g}"
+    assert_finite(result, call)
+    check_close(result, F.cross_entropy(logits, targets, reduction="none"), call, rtol=1e-5, atol=1e-3,
+                what="F.cross_entropy")
+
+
+@exercise("ch04.cross_entropy", points=2)
+def test_cross_entropy_gradient_is_softmax_minus_one_hot(ch):
+    logits = random_tensor(9, (6, 4), 2.0).requires_grad_()
+    targets = torch.tensor([0, 3, 3, 1, 2, 0])
+    ch.cross_entropy(logits, targets).backward()
+    expected = (torch.softmax(logits.detach(), -1) - F.one_hot(targets, 4).double()) / 6
+    assert logits.grad is not None, "cross_entropy must be differentiable with respect to the logits"
+    assert_close(logits.grad, expected, rtol=1e-9, atol=1e-12,
+                 msg=lambda m: f"the gradient of the mean cross-entropy is (softmax - one_hot) / n.\n{m}")
+    x = random_tensor(10, (3, 5), 1.0).requires_grad_()
+    assert torch.autograd.gradcheck(lambda t: ch.cross_entropy(t, torch.tensor([4, 0, 2])), (x,))
+
+
+# --- binary_cross_entropy_with_logits -----------------------------------------------------------
+
+@exercise("ch04.binary_cross_entropy_with_logits", points=2)
+@given(sd=shape_and_dim(), scale=scales, seed=seeds, soft=st.booleans(), reduction=st.sampled_from(REDUCTIONS))
+def test_bce_with_logits_matches_torch(ch, sd, scale, seed, soft, reduction):
+    shape, _ = sd
+    logits = random_tensor(seed, shape, scale)
+    generator = torch.Generator().manual_seed(seed + 2)
+    targets = torch.rand(shape, generator=generator, dtype=torch.float64)
+    targets = targets if soft else targets.round()
+    result = ch.binary_cross_entropy_with_logits(logits, targets, reduction=reduction)
+    check_close(result, F.binary_cross_entropy_with_logits(logits, targets, reduction=reduction),
+                f"binary_cross_entropy_with_logits(logits, targets, reduction={reduction!r}) with shape {shape}, "
+                f"scale {scale}, {'soft' if soft else 'hard'} targets",
+                rtol=1e-9, atol=1e-9, what="F.binary_cross_entropy_with_logits")
+
+
+@exercise("ch04.binary_cross_entropy_with_logits", points=2)
+@pytest.mark.parametrize("size", [100.0, 1000.0])
+def test_bce_with_logits_is_stable_for_large_logits(ch, size):
+    logits = torch.tensor([size, size, -size, -size, size, -size, 0.0])
+    targets = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.3, 0.9, 0.5])
+    result = ch.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    call = f"binary_cross_entropy_with_logits(x, t, 'none') for float32 x = {logits.tolist()}, t = {targets.tolist()}"
+    assert_finite(result, call)
+    expected = torch.tensor([0.0, size, size, 0.0, 0.7 * size, 0.9 * size, math.log(2)])
+    check_close(result, expected, call, rtol=1e-5, atol=1e-5, what="the closed form max(x,0) - x*t + log(1+exp(-|x|))")
+
+
+@exercise("ch04.binary_cross_entropy_with_logits", points=2)
+def test_bce_with_logits_gradient_is_sigmoid_minus_target(ch):
+    logits = random_tensor(11, (4, 3), 3.0).requires_grad_()
+    targets = torch.rand((4, 3), generator=torch.Generator().manual_seed(12), dtype=torch.float64)
+    ch.binary_cross_entropy_with_logits(logits, targets, reduction="sum").backward()
+    assert logits.grad is not None, "binary_cross_entropy_with_logits must be differentiable"
+    assert_close(logits.grad, torch.sigmoid(logits.detach()) - targets, rtol=1e-9, atol=1e-12,
+                 msg=lambda m: f"the gradient of the summed BCE with respect to the logits is sigmoid(x) - t.\n{m}")
+    x = random_tensor(13, (5,), 2.0).requires_grad_()
+    soft = torch.full((5,), 0.3, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda t: ch.binary_cross_entropy_with_logits(t, soft), (x,))
+
+
+# --- predict_single_label -----------------------------------------------------------------------
+
+@exercise("ch04.predict_single_label", points=1)
+@given(n=rows, c=classes, seed=seeds, scale=scales)
+def test_predict_single_label_gives_argmax_and_its_probability(ch, n, c, seed, scale):
+    logits = random_tensor(seed, (n, c), scale, dtype=torch.float32)
+    result = ch.predict_single_label(logits)
+    call = f"predict_single_label(logits) with {n} rows, {c} classes, scale {scale}"
+    assert isinstance(result, tuple) and len(result) == 2, f"{call} must return (classes, confidences), got {result!r}"
+    predicted, confidences = result
+    expected = torch.argmax(logits, dim=-1)
+    assert predicted.dtype == torch.int64 and predicted.shape == (n,), \
+        f"{call}: classes must be int64 of shape ({n},), got {predicted.dtype} of shape {tuple(predicted.shape)}"
+    assert torch.equal(predicted, expected), f"{call}: classes should be the argmax of each row {expected.tolist()}, " \
+                                             f"got {predicted.tolist()}"
+    probabilities = torch.softmax(logits, dim=-1)
+    check_close(confidences, probabilities[torch.arange(n), expected], f"{call} (the confidences)",
+                rtol=1e-5, atol=1e-7, what="the softmax probability of the predicted class")
+
+
+@exercise("ch04.predict_single_label", points=1)
+def test_predict_single_label_cannot_see_a_constant_shift(ch):
+    logits = torch.tensor([[2.07, 1.25, 0.02, -1.74, -2.48]])
+    two_images = torch.cat([logits, logits - 1.44, logits + 1000.0])
+    predicted, confidences = ch.predict_single_label(two_images)
+    assert predicted.tolist() == [0, 0, 0], f"every row's largest logit is class 0, got {predicted.tolist()}"
+    assert_close(confidences, torch.full((3,), confidences[0].item()), rtol=1e-5, atol=0,
+                 msg=lambda m: "logits that differ by a constant have the same softmax, so the same confidence; "
+                               f"got {confidences.tolist()}.\n{m}")
+
+
+# --- predict_multi_label ------------------------------------------------------------------------
+
+@exercise("ch04.predict_multi_label", points=1)
+@given(n=rows, c=classes, seed=seeds, threshold=st.floats(0.05, 0.95))
+def test_predict_multi_label_thresholds_sigmoid(ch, n, c, seed, threshold):
+    logits = random_tensor(seed, (n, c), 3.0, dtype=torch.float32)
+    result = ch.predict_multi_label(logits, threshold)
+    expected = torch.sigmoid(logits) > threshold
+    call = f"predict_multi_label(logits, threshold={threshold:.3f}) with {n} rows and {c} classes"
+    assert isinstance(result, torch.Tensor) and result.dtype == torch.bool and result.shape == (n, c), \
+        f"{call} must return a bool tensor of shape ({n}, {c}), got {result!r}"
+    wrong = (result != expected).nonzero().tolist()
+    assert not wrong, (f"{call}: entries {wrong[:5]} differ from sigmoid(logits) > threshold; e.g. logit "
+                       f"{logits[tuple(wrong[0])].item():.3f} has probability {torch.sigmoid(logits[tuple(wrong[0])]).item():.3f}")
+
+
+@exercise("ch04.predict_multi_label", points=1)
+def test_predict_multi_label_can_say_none_or_several(ch):
+    logits = torch.tensor([[-3.0, -2.5, -4.0, -6.0], [4.0, 3.5, -3.0, 2.0], [0.5, -0.5, 0.0, -2.0]])
+    result = ch.predict_multi_label(logits)
+    expected = torch.tensor([[False, False, False, False], [True, True, False, True], [True, False, False, False]])
+    assert torch.equal(result, expected), (
+        "predict_multi_label(logits) with the default threshold 0.5: the first image holds nothing, the second three "
+        f"things, the third one thing.\nexpected:\n{expected}\ngot:\n{result}")
+
+
+@exercise("ch04.predict_multi_label", points=1)
+def test_predict_multi_label_per_class_thresholds(ch):
+    logits = torch.tensor([[0.0, 0.0, 0.0], [1.0, -1.0, 2.5]])
+    thresholds = torch.tensor([0.4, 0.5, 0.95])
+    result = ch.predict_multi_label(logits, thresholds)
+    expected = torch.sigmoid(logits) > thresholds
+    assert torch.equal(result, expected), (
+        f"predict_multi_label(logits, threshold=tensor({thresholds.tolist()})) compares each column with its own "
+        f"threshold.\nexpected:\n{expected}\ngot:\n{result}")
