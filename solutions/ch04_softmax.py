@@ -39,6 +39,7 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     `x` is a float tensor of any shape; the result has the same shape and dtype, is positive, and
     sums to 1 along `dim`. Subtract the maximum along `dim` first: softmax does not change when
     the same constant is added to every input, and `exp` of a number <= 0 cannot overflow.
+    Do not call `torch.softmax` or `F.softmax` (they are the tests' oracle).
 
     >>> softmax(torch.tensor([[1000.0, 1000.0], [1.0, 2.0]]))
     tensor([[0.5000, 0.5000],
@@ -59,7 +60,7 @@ def logsumexp(x: Tensor, dim: int = -1, keepdim: bool = False) -> Tensor:
     With `m = max(x)` along `dim`: `log sum_j exp(x_j) = m + log sum_j exp(x_j - m)`.
     `x` is a float tensor of any shape. The result drops `dim` (or keeps it with size 1 when
     `keepdim=True`), like `torch.logsumexp`. Entries equal to -inf (masked out) contribute nothing;
-    a slice that is entirely -inf gives -inf, not nan.
+    a slice that is entirely -inf gives -inf, not nan. Do not call `torch.logsumexp` (the tests' oracle).
 
     >>> logsumexp(torch.tensor([[100.0, 100.0], [0.0, float('-inf')]]))
     tensor([100.6931,   0.0000])
@@ -100,7 +101,7 @@ def nll(log_probs: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
     `targets`: int64 tensor of shape (n,) with class indices in [0, c).
     Pick one entry per row with integer-array indexing, `log_probs[range(n), targets]`, negate it,
     and reduce: 'mean' (a 0-dim tensor, the default), 'sum', or 'none' (shape (n,)). Any other
-    `reduction` raises ValueError (use `reduce_loss`).
+    `reduction` raises ValueError (use `reduce_loss`). Do not call `F.nll_loss` (the tests' oracle).
 
     >>> nll(torch.tensor([[-0.1, -2.3], [-1.6, -0.2]]), torch.tensor([0, 0]), reduction='none')
     tensor([0.1000, 1.6000])
@@ -119,7 +120,7 @@ def cross_entropy(logits: Tensor, targets: Tensor, reduction: str = "mean") -> T
     `logits`: float tensor of shape (n, c), the model's raw outputs (pre-activations).
     `targets`: int64 tensor of shape (n,) with class indices. `reduction` as for `nll`.
     Matches `F.cross_entropy(logits, targets, reduction=...)`, and stays finite for logits in
-    the thousands.
+    the thousands. Build it from your own `log_softmax` and `nll`, not from PyTorch's.
 
     >>> cross_entropy(torch.tensor([[0.0, 0.0], [1000.0, 998.0]]), torch.tensor([0, 1]), 'none')
     tensor([0.6931, 2.1269])
@@ -138,7 +139,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: Tensor, reduction:
     images and c independent "is there an X?" questions). Targets may be soft, anywhere in [0, 1].
     With `p = sigmoid(x)`, use `log p = -softplus(-x)` and `log(1 - p) = -softplus(x)`, which give
     the stable form `max(x, 0) - x * t + log(1 + exp(-|x|))`: finite for |x| = 100 and beyond.
-    `reduction` as for `nll`. Matches `F.binary_cross_entropy_with_logits`.
+    `reduction` as for `nll`. Matches `F.binary_cross_entropy_with_logits`, which you must not call.
 
     >>> binary_cross_entropy_with_logits(torch.tensor([100.0, -100.0, 0.0]),
     ...                                  torch.tensor([0.0, 1.0, 0.5]), reduction='none')

@@ -803,7 +803,7 @@ class GradClipCallback(Callback):
     $\\lVert g \\rVert = \\sqrt{\\sum_p \\sum_i g_{p,i}^2}$. After `backward`, if it exceeds `max_norm`,
     every gradient is multiplied by `max_norm / (norm + 1e-6)`; otherwise nothing changes. The norm
     before clipping is appended to `norms` (a list of floats, one per training batch, emptied at
-    `begin_fit`), so you can plot it. Parameters without a gradient are skipped.
+    `begin_fit`). Parameters without a gradient are skipped. Do not call `clip_grad_norm_` (the oracle).
 
     >>> cb = GradClipCallback(max_norm=1.0); cb.max_norm, cb.name
     (1.0, 'grad_clip')

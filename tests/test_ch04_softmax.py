@@ -362,3 +362,89 @@ def test_predict_multi_label_per_class_thresholds(ch):
     assert torch.equal(result, expected), (
         f"predict_multi_label(logits, threshold=tensor({thresholds.tolist()})) compares each column with its own "
         f"threshold.\nexpected:\n{expected}\ngot:\n{result}")
+
+
+# --- no built-in shortcuts ----------------------------------------------------------------------
+# The oracles above are PyTorch's own functions, so an exercise that just calls them would pass every
+# test without teaching anything. These tests watch the obvious routes to the built-ins while the
+# exercise runs (they still work: the spies only record), and fail if one was taken.
+
+BUILTINS = {
+    "softmax": [(torch, "softmax"), (torch.Tensor, "softmax"), (torch.special, "softmax")],
+    "log_softmax": [(torch, "log_softmax"), (torch.Tensor, "log_softmax"), (torch.special, "log_softmax")],
+    "logsumexp": [(torch, "logsumexp"), (torch.Tensor, "logsumexp"), (torch.special, "logsumexp")],
+    "nll_loss": [(F, "nll_loss")],
+    "cross_entropy": [(F, "cross_entropy")],
+    "binary_cross_entropy": [(F, "binary_cross_entropy_with_logits"), (F, "binary_cross_entropy"),
+                             (torch, "binary_cross_entropy_with_logits")],
+}
+
+
+def builtin_calls(monkeypatch, groups, run):
+    """Run `run()` with spies on the built-ins of `groups`; return the names of those it called."""
+    called = []
+    with monkeypatch.context() as patch:
+        for group in groups:
+            for owner, attr in BUILTINS[group]:
+                original = getattr(owner, attr)
+                where = "torch.Tensor" if owner is torch.Tensor else owner.__name__.replace("torch.nn.functional", "F")
+
+                def spy(*args, _original=original, _name=f"{where}.{attr}", **kwargs):
+                    called.append(_name)
+                    return _original(*args, **kwargs)
+
+                patch.setattr(owner, attr, spy)
+        run()
+    return sorted(set(called))
+
+
+def assert_no_builtins(called, call, instead):
+    assert not called, (f"{call} called {', '.join(called)}: that is the function the tests compare with, so "
+                        f"calling it teaches nothing. {instead}")
+
+
+@exercise("ch04.softmax", points=1)
+def test_softmax_is_written_by_hand(ch, monkeypatch):
+    x = random_tensor(20, (3, 4))
+    called = builtin_calls(monkeypatch, ["softmax", "log_softmax"], lambda: ch.softmax(x, dim=1))
+    assert_no_builtins(called, "softmax(x, dim=1)", "Build it from exp, amax and sum.")
+
+
+@exercise("ch04.logsumexp", points=2)
+def test_logsumexp_is_written_by_hand(ch, monkeypatch):
+    x = random_tensor(21, (3, 4))
+    called = builtin_calls(monkeypatch, ["logsumexp", "softmax", "log_softmax"],
+                           lambda: ch.logsumexp(x, dim=1, keepdim=True))
+    assert_no_builtins(called, "logsumexp(x, dim=1, keepdim=True)", "Use the max shift: m + log(sum(exp(x - m))).")
+
+
+@exercise("ch04.log_softmax", points=2)
+def test_log_softmax_is_written_by_hand(ch, monkeypatch):
+    x = random_tensor(22, (3, 4))
+    called = builtin_calls(monkeypatch, ["log_softmax", "softmax"], lambda: ch.log_softmax(x, dim=0))
+    assert_no_builtins(called, "log_softmax(x, dim=0)", "Compute x - logsumexp(x) along dim yourself.")
+
+
+@exercise("ch04.nll", points=2)
+def test_nll_is_written_by_hand(ch, monkeypatch):
+    log_probs, targets = F.log_softmax(random_tensor(23, (4, 3)), -1), torch.tensor([0, 2, 1, 2])
+    called = builtin_calls(monkeypatch, ["nll_loss", "cross_entropy"], lambda: ch.nll(log_probs, targets))
+    assert_no_builtins(called, "nll(log_probs, targets)", "Pick log_probs[range(n), targets] and negate it.")
+
+
+@exercise("ch04.cross_entropy", points=2)
+def test_cross_entropy_is_written_by_hand(ch, monkeypatch):
+    logits, targets = random_tensor(24, (4, 3)), torch.tensor([0, 2, 1, 2])
+    called = builtin_calls(monkeypatch, ["cross_entropy", "nll_loss", "log_softmax", "softmax"],
+                           lambda: ch.cross_entropy(logits, targets))
+    assert_no_builtins(called, "cross_entropy(logits, targets)", "Combine your own log_softmax and nll.")
+
+
+@exercise("ch04.binary_cross_entropy_with_logits", points=2)
+def test_bce_with_logits_is_written_by_hand(ch, monkeypatch):
+    logits, targets = random_tensor(25, (4, 3)), torch.rand((4, 3), generator=torch.Generator().manual_seed(26),
+                                                           dtype=torch.float64)
+    called = builtin_calls(monkeypatch, ["binary_cross_entropy"],
+                           lambda: ch.binary_cross_entropy_with_logits(logits, targets))
+    assert_no_builtins(called, "binary_cross_entropy_with_logits(logits, targets)",
+                       "Write the stable form max(x, 0) - x*t + log(1 + exp(-|x|)).")

@@ -696,3 +696,25 @@ def test_grad_clip_norm_after_clipping(ch):
     total = torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters() if p.grad is not None))
     assert total.item() == pytest.approx(2.0, rel=1e-5), \
         f"after clipping to max_norm=2 the total gradient norm should be 2, got {total.item()}"
+
+
+@exercise("ch05.GradClipCallback", points=2)
+def test_grad_clip_is_written_by_hand(ch, monkeypatch):
+    # torch.nn.utils.clip_grad_norm_ is the oracle above: a callback that only calls it learns nothing.
+    model = nn.Linear(3, 2)
+    for p in model.parameters():
+        p.grad = torch.full(p.shape, 5.0)
+    called = []
+    utils = torch.nn.utils
+    for owner in (utils, utils.clip_grad):
+        for attr in ("clip_grad_norm_", "clip_grad_norm", "clip_grads_with_norm_", "get_total_norm"):
+            if hasattr(owner, attr):
+                def spy(*args, _original=getattr(owner, attr), _name=attr, **kwargs):
+                    called.append(_name)
+                    return _original(*args, **kwargs)
+                monkeypatch.setattr(owner, attr, spy)
+    cb = ch.GradClipCallback(max_norm=1.0)
+    cb.set_runner(SimpleNamespace(model=model, in_train=True))
+    cb.after_backward()
+    assert not called, (f"GradClipCallback.after_backward called torch.nn.utils.{sorted(set(called))[0]}, which is "
+                        "what the tests compare with: compute the total norm and scale the gradients yourself")

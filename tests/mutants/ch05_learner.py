@@ -140,4 +140,7 @@ MUTANTS = [
     Mutant("ch05.GradClipCallback", "records the norm after clipping",
            old="        self.norms.append(norm.item())\n        scale = self.max_norm / (norm + 1e-6)",
            new="        scale = self.max_norm / (norm + 1e-6)\n        self.norms.append(min(norm.item(), self.max_norm))"),
+    Mutant("ch05.GradClipCallback", "calls torch.nn.utils.clip_grad_norm_ instead of writing it",
+           old="        norm = torch.sqrt(sum((g.detach().float() ** 2).sum() for g in grads))",
+           new="        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_norm)"),
 ]
