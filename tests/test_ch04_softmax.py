@@ -9,7 +9,6 @@ Inputs are random: hypothesis draws the shapes, the scale and the seed of a torc
 import math
 
 import pytest
-
 import torch
 import torch.nn.functional as F
 from hypothesis import given

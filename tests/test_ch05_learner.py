@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 import torch
 import torch.nn.functional as F
 from hypothesis import given
