@@ -44,6 +44,9 @@ def variance(x: Tensor, dim: Dim = None, keepdim: bool = False, correction: int 
     what `torch.var` computes unless told otherwise. The result has the shape of `x.sum(dim,
     keepdim=keepdim)` and the dtype of `x`. The variance of a single number is 0.
 
+    Write it with means and sums: `torch.var`/`torch.std` are what the tests compare with, so the
+    tests check that you do not call them.
+
     >>> variance(torch.tensor([1., 2., 4., 18.]))
     tensor(47.1875)
     >>> variance(torch.tensor([[1., 3.], [5., 5.]]), dim=1, keepdim=True)
@@ -62,6 +65,8 @@ def variance_one_pass(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tens
     which is why running statistics like it, but in float32 it loses every significant digit when
     the mean is large compared with the spread (chapter 3, "When the formula fails"). Same shapes and
     dtype as `variance`.
+
+    Do not call `torch.var`/`torch.std`: they are the tests' oracle.
 
     >>> variance_one_pass(torch.tensor([1., 2., 4., 18.]))
     tensor(47.1875)
@@ -94,6 +99,8 @@ def covariance(x: Tensor, y: Tensor, dim: Dim = None, keepdim: bool = False) -> 
     which cancels catastrophically in float32 when the means are large. `covariance(x, x)` is the
     population variance. Same result shape as `variance`.
 
+    Do not call `torch.cov`/`torch.var`: they are the tests' oracle.
+
     >>> covariance(torch.tensor([1., 2., 3.]), torch.tensor([2., 4., 6.]))
     tensor(1.3333)
 
@@ -110,6 +117,8 @@ def correlation(x: Tensor, y: Tensor, dim: Dim = None, keepdim: bool = False) ->
     scales r by (n-1)/n). `x` and `y` have the same shape; the result, between -1 and 1, has the
     shape of `variance(x, dim, keepdim)`. Constant inputs give nan (0/0).
 
+    Do not call `torch.corrcoef`, `torch.cov` or `torch.std`: they are the tests' oracle.
+
     >>> correlation(torch.tensor([1., 2., 4., 18.]), torch.tensor([2., 1., 3., 5.]))
     tensor(0.9166)
 
@@ -124,6 +133,8 @@ def corrcoef(x: Tensor) -> Tensor:
     `x` has shape (k, n): k variables (rows), each observed n times (columns). Return the (k, k)
     matrix whose entry (i, j) is the correlation of row i with row j, computed with one matrix
     product of the centred rows rather than a loop over pairs. The diagonal is 1.
+
+    Do not call `torch.corrcoef`: it is the tests' oracle.
 
     >>> corrcoef(torch.tensor([[1., 2., 3.], [3., 2., 1.], [1., 2., 4.]]))
     tensor([[ 1.0000, -1.0000,  0.9820],

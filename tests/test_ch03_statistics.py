@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from grader.testing import assert_written_by_hand, calls_during
+
 exercise = pytest.mark.exercise
 LESSON = [1.0, 2.0, 4.0, 18.0]  # the lesson's tensor: mean 6.25, variance 47.1875, MAD 5.875
 
@@ -466,3 +468,48 @@ def test_ewma_of_a_list_of_ints_returns_floats(ch):
     actual = ch.ewma([2, 4, 4], mom=0.5)
     assert_matches(actual, torch.tensor([1.0, 2.5, 3.25]), "ewma([2, 4, 4], mom=0.5)",
                    "by hand: 0 -> 1 -> 2.5 -> 3.25, each step halfway to the new value")
+
+
+# --- written by hand: the built-ins above are the oracles, so an exercise must not call them -----------
+
+VARIANCE_BUILTINS = [(owner, name) for owner in (torch, torch.Tensor)
+                     for name in ("var", "std", "var_mean", "std_mean", "cov", "corrcoef")]
+
+
+def by_hand(monkeypatch, call, run, instead):
+    assert_written_by_hand(calls_during(monkeypatch, VARIANCE_BUILTINS, run), call, instead)
+
+
+@exercise("ch03.variance", points=2)
+def test_variance_is_written_by_hand(ch, monkeypatch):
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(30))
+    by_hand(monkeypatch, "variance(x, dim=0)", lambda: ch.variance(x, dim=0),
+            "Subtract the mean and average the squared deviations.")
+
+
+@exercise("ch03.variance_one_pass")
+def test_variance_one_pass_is_written_by_hand(ch, monkeypatch):
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(31))
+    by_hand(monkeypatch, "variance_one_pass(x, dim=1)", lambda: ch.variance_one_pass(x, dim=1),
+            "Compute E[X^2] - E[X]^2 with two means.")
+
+
+@exercise("ch03.covariance", points=2)
+def test_covariance_is_written_by_hand(ch, monkeypatch):
+    g = torch.Generator().manual_seed(32)
+    x, y = torch.randn(6, generator=g), torch.randn(6, generator=g)
+    by_hand(monkeypatch, "covariance(x, y)", lambda: ch.covariance(x, y), "Average the product of the deviations.")
+
+
+@exercise("ch03.correlation", points=2)
+def test_correlation_is_written_by_hand(ch, monkeypatch):
+    g = torch.Generator().manual_seed(33)
+    x, y = torch.randn(6, generator=g), torch.randn(6, generator=g)
+    by_hand(monkeypatch, "correlation(x, y)", lambda: ch.correlation(x, y),
+            "Divide your population covariance by the product of population standard deviations.")
+
+
+@exercise("ch03.corrcoef", points=2)
+def test_corrcoef_is_written_by_hand(ch, monkeypatch):
+    x = torch.randn(3, 7, generator=torch.Generator().manual_seed(34))
+    by_hand(monkeypatch, "corrcoef(x)", lambda: ch.corrcoef(x), "Center the rows and use a matrix product.")

@@ -111,4 +111,14 @@ MUTANTS = [
            new="        if debias:\n            average = average / (1 - (1 - mom) ** t)\n        averages.append(average)"),
     Mutant("ch03.ewma", "counts steps from 0, so the first debiased step divides by zero",
            old="    for t, value in enumerate(values, start=1):", new="    for t, value in enumerate(values):"),
+    # Shortcuts: calling the built-in that the tests use as their oracle.
+    Mutant("ch03.variance", "calls torch.var instead of computing it",
+           old="    return deviations.pow(2).sum(dim, keepdim=keepdim) / (n - correction)",
+           new="    return x.var(dim=dim, keepdim=keepdim, correction=correction)"),
+    Mutant("ch03.correlation", "calls torch.std and torch.cov-like built-ins with correction=0",
+           old="    std_x = dx.pow(2).mean(dim, keepdim=keepdim).sqrt()\n    std_y = dy.pow(2).mean(dim, keepdim=keepdim).sqrt()",
+           new="    std_x = x.std(dim=dim, keepdim=keepdim, correction=0)\n    std_y = y.std(dim=dim, keepdim=keepdim, correction=0)"),
+    Mutant("ch03.corrcoef", "calls torch.corrcoef",
+           old="    return cov / (std[:, None] * std[None, :])",
+           new="    return torch.corrcoef(x)"),
 ]
