@@ -126,7 +126,7 @@ def view_tfm(*size):
     >>> tfm(torch.zeros(3, 784)).shape
     torch.Size([3, 1, 28, 28])
 
-    Book: chapter 6, "Refactoring: batch transforms".
+    Book: chapter 6, "Refactoring: batch transforms, conv2d and get_cnn_layers".
     """
     raise NotImplementedError('Exercise ch06.view_tfm: Return a function `tfm(x)` that views a batch `x` as `(-1, *size)`.')
 
@@ -143,7 +143,9 @@ def conv_out_size(size: int, ks: int, stride: int = 1, padding: int = 0, dilatio
     $$n_{out} = \\left\\lfloor \\frac{n + 2p - d(k-1) - 1}{s} \\right\\rfloor + 1,$$
 
     the same rule as `nn.Conv2d`. The kernel spans $d(k-1)+1$ pixels; raise `ValueError` when it
-    does not fit in the padded input (the result would be below 1).
+    does not fit in the padded input (the result would be below 1). Compute it with integer
+    arithmetic: do not run a convolution or a pooling layer (`F.conv2d`, `nn.Conv2d`, ...) and read
+    the size off its output; that is what the tests compare with.
 
     >>> conv_out_size(28, ks=5, stride=2, padding=2), conv_out_size(7, ks=3, stride=2, padding=1)
     (14, 4)
@@ -162,12 +164,14 @@ def receptive_field(kernel_sizes, strides, dilations=None) -> int:
 
     $$r = 1 + \\sum_i d_i (k_i - 1)\\, j_i .$$
 
-    Padding does not change it. An empty stack sees 1 pixel.
+    Padding does not change it. An empty stack sees 1 pixel. Compute it from the formula: do not
+    build a stack of convolutions (`nn.Conv1d`, `F.conv2d`, ...) and measure it with autograd; that
+    is what the tests compare with.
 
     >>> receptive_field([5, 3, 3, 3], [2, 2, 2, 2])
     33
 
-    Book: chapter 6, "How much of the digit does each activation see?" (beyond the chapter).
+    Book: chapter 6, "The lesson's CNN" (beyond the chapter: dilation).
     """
     raise NotImplementedError('Exercise ch06.receptive_field: How many input pixels (along one dimension) one output pixel of a stack of convolutions sees.')
 
@@ -185,7 +189,7 @@ def conv2d(ni: int, nf: int, ks: int = 3, stride: int = 2):
       (1): ReLU()
     )
 
-    Book: chapter 6, "Refactoring: conv2d and get_cnn_layers".
+    Book: chapter 6, "Refactoring: batch transforms, conv2d and get_cnn_layers".
     """
     raise NotImplementedError('Exercise ch06.conv2d: A convolution followed by a ReLU: `nn.Sequential(nn.Conv2d(...), nn.ReLU())`.')
 
@@ -207,7 +211,7 @@ def get_cnn_layers(data, nfs, layer=conv2d, **kwargs) -> list:
     >>> nn.Sequential(*layers)(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 10])
 
-    Book: chapter 6, "Refactoring: conv2d and get_cnn_layers".
+    Book: chapter 6, "Refactoring: batch transforms, conv2d and get_cnn_layers".
     """
     raise NotImplementedError("Exercise ch06.get_cnn_layers: The layers of the chapter's CNN, as a list: convolutions, pooling, flatten, a linear head.")
 
@@ -294,7 +298,7 @@ class BatchTransformXCallback(Callback):
     >>> BatchTransformXCallback(torch.neg).tfm(torch.ones(2))
     tensor([-1., -1.])
 
-    Book: chapter 6, "Refactoring: batch transforms" (beyond the chapter).
+    Book: chapter 6, "Refactoring: batch transforms, conv2d and get_cnn_layers" (beyond the chapter).
     """
 
     _order = 2

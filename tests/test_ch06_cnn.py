@@ -3,8 +3,10 @@
 Oracles: PyTorch's built-ins (`torch.flatten`, `F.conv2d`, `nn.Conv1d` for receptive fields, the
 output shapes of real convolutions, `torch.save`/`torch.load`), closed-form arithmetic, and what a
 caller can observe (which device a tensor is on, what the model received). Moving to a device is
-checked on the `meta` device, which every PyTorch build has, so a batch that stays behind is caught
-on a CPU-only machine; the tests marked `cuda` repeat the check on a GPU.
+checked on the `meta` device, which every PyTorch build has (a whole fit runs there), so a batch that
+stays behind is caught on a CPU-only machine; the tests marked `cuda` repeat the check on a GPU.
+`conv_out_size` and `receptive_field` are compared with real convolutions, so spies check that they
+compute their answer instead of measuring it on a real layer (`grader.testing.calls_during`).
 """
 import io
 from types import SimpleNamespace
@@ -17,10 +19,18 @@ from hypothesis import strategies as st
 from torch import nn, optim
 from torch.testing import assert_close
 
+from grader.testing import assert_written_by_hand, calls_during
 from solutions.ch05_learner import Callback, DataBunch, Dataset, Learner, Runner, get_dls
 
 exercise = pytest.mark.exercise
 META = torch.device("meta")
+
+# Anything that runs a convolution or a pooling layer, or backpropagates: conv_out_size and
+# receptive_field must be computed, not measured on a real layer as the tests do.
+MEASURING = [(F, name) for name in ("conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "avg_pool1d",
+                                    "avg_pool2d", "unfold")] \
+    + [(torch, name) for name in ("conv1d", "conv2d", "conv3d", "convolution")] \
+    + [(torch.autograd, "backward"), (torch.autograd, "grad")]
 
 
 def double(x):
@@ -73,12 +83,34 @@ def test_normalize_to_uses_the_training_mean_and_std(ch):
     train, valid = skewed((64, 784), 3.0, 2.0, 0), skewed((16, 784), 10.0, 5.0, 1)
     t, v = ch.normalize_to(train, valid)
     m, s = train.mean(), train.std()
+    scalars = "one mean and one std over every element of train (train.mean(), not per pixel like train.mean(0))"
     assert_close(t, (train - m) / s, atol=1e-4, rtol=1e-4,
-                 msg="normalize_to(train, valid)[0] should be (train - train.mean()) / train.std()")
+                 msg=lambda d: f"normalize_to(train, valid)[0] should be (train - train.mean()) / train.std(), with "
+                               f"{scalars}.\n{d}")
     assert_close(v, (valid - m) / s, atol=1e-4, rtol=1e-4,
-                 msg="normalize_to(train, valid)[1] should be (valid - train.mean()) / train.std()")
+                 msg=lambda d: f"normalize_to(train, valid)[1] should be (valid - train.mean()) / train.std(), with "
+                               f"{scalars}.\n{d}")
     assert_close(t.mean(), torch.tensor(0.), atol=1e-4, rtol=0, msg="the normalised training set should have mean 0")
     assert_close(t.std(), torch.tensor(1.), atol=1e-3, rtol=0, msg="the normalised training set should have std 1")
+
+
+@exercise("ch06.normalize_to")
+def test_normalize_to_divides_by_the_unbiased_std(ch):
+    gen = torch.Generator().manual_seed(5)
+    train, valid = torch.rand(5, generator=gen, dtype=torch.float64) * 4, torch.rand(3, generator=gen, dtype=torch.float64)
+    t, v = ch.normalize_to(train, valid)
+    n = train.numel()
+    mean = sum(train.tolist()) / n
+    unbiased = (sum((a - mean) ** 2 for a in train.tolist()) / (n - 1)) ** 0.5
+    biased = unbiased * ((n - 1) / n) ** 0.5
+    expected = (valid - mean) / unbiased
+    hint = " (you divided by the biased std, which divides by n; train.std() divides by n - 1)" \
+        if torch.allclose(v, (valid - mean) / biased) else ""
+    assert_close(v, expected, atol=1e-6, rtol=1e-6,
+                 msg=f"normalize_to(train, valid) with 5 training values {train.tolist()}: expected the valid set "
+                     f"to become {expected.tolist()}, got {v.tolist()}{hint}")
+    assert_close(t.std(), torch.tensor(1., dtype=t.dtype), atol=1e-6, rtol=0,
+                 msg="the normalised training set should have train.std() == 1")
 
 
 @exercise("ch06.normalize_to")
@@ -110,6 +142,8 @@ def test_normalize_to_leaves_its_inputs_alone(ch):
 def test_lambda_applies_its_function(ch, seed, n):
     layer = ch.Lambda(torch.sin)
     assert isinstance(layer, nn.Module), "Lambda must be an nn.Module, so it can sit in nn.Sequential"
+    set_up = "_parameters" in vars(layer)  # what nn.Module.__init__ creates
+    assert set_up, "Lambda(torch.sin) is an nn.Module that was never set up: call super().__init__() first in Lambda.__init__"
     assert layer.func is torch.sin, "keep the function in self.func"
     assert list(layer.parameters()) == [], "Lambda has no parameters"
     x = torch.randn(n, 5, generator=torch.Generator().manual_seed(seed))
@@ -193,7 +227,7 @@ def test_view_tfm_any_size(ch, size, n):
     x = torch.arange(n * int(torch.tensor(size).prod())).float()
     out = ch.view_tfm(*size)(x.reshape(n, -1))
     assert out.shape == (n, *size), f"view_tfm{tuple(size)} on a batch of {n}: expected {(n, *size)}, got {tuple(out.shape)}"
-    assert torch.equal(out.flatten(), x)
+    assert torch.equal(out.flatten(), x), f"view_tfm{tuple(size)} must keep the elements in row-major order"
 
 
 @exercise("ch06.view_tfm")
@@ -232,6 +266,14 @@ def test_conv_out_size_through_the_lessons_cnn(ch):
     assert sizes == [28, 14, 7, 4, 2], f"the lesson's CNN shrinks 28 -> 14 -> 7 -> 4 -> 2; you gave {sizes}"
 
 
+@exercise("ch06.conv_out_size", points=2)
+def test_conv_out_size_is_written_by_hand(ch, monkeypatch):
+    called = calls_during(monkeypatch, MEASURING,
+                          lambda: ch.conv_out_size(13, ks=3, stride=2, padding=1, dilation=2))
+    assert_written_by_hand(called, "conv_out_size(13, ks=3, stride=2, padding=1, dilation=2)",
+                           "Count the kernel's positions: floor((size + 2*padding - span) / stride) + 1.")
+
+
 # --- receptive_field (beyond) ---------------------------------------------------------------------
 
 def measured_receptive_field(kernel_sizes, strides, dilations):
@@ -264,6 +306,13 @@ def test_receptive_field_defaults(ch):
         "the lesson's CNN (kernels 5, 3, 3, 3, all stride 2) sees 33 pixels; dilations default to 1"
     assert ch.receptive_field([], []) == 1, "no convolution at all: each output is one input pixel"
     assert ch.receptive_field((3, 3), (1, 1)) == 5, "kernel_sizes and strides may be any iterables"
+
+
+@exercise("ch06.receptive_field", points=2)
+def test_receptive_field_is_written_by_hand(ch, monkeypatch):
+    called = calls_during(monkeypatch, MEASURING, lambda: ch.receptive_field([5, 3, 3], [2, 2, 1], [1, 2, 1]))
+    assert_written_by_hand(called, "receptive_field([5, 3, 3], [2, 2, 1], [1, 2, 1])",
+                           "Walk through the layers keeping the field and the jump between input positions.")
 
 
 # --- conv2d ---------------------------------------------------------------------------------------
@@ -354,7 +403,9 @@ def test_get_cnn_layers_the_lessons_cnn(ch):
         sizes.append(tuple(h.shape[1:]))
     assert sizes == [(8, 14, 14), (16, 7, 7), (32, 4, 4), (32, 2, 2)], \
         f"with the default layer (conv2d) the shapes should go 8x14x14, 16x7x7, 32x4x4, 32x2x2; got {sizes}"
-    assert model(torch.randn(3, 1, 28, 28)).shape == (3, 10)
+    out = model(torch.randn(3, 1, 28, 28))
+    assert out.shape == (3, 10), f"get_cnn_layers(data with c_out=10, [8, 16, 32, 32]) on 28x28 digits: expected " \
+                                 f"scores of shape (3, 10), got {tuple(out.shape)}"
 
 
 @exercise("ch06.get_cnn_layers", points=2)
@@ -386,7 +437,7 @@ def test_device_callback_keeps_a_torch_device(ch):
 
 
 @exercise("ch06.DeviceCallback", points=2)
-def test_device_callback_moves_the_model_in_place(ch):
+def test_device_callback_moves_the_model_at_begin_fit(ch):
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     cb = ch.DeviceCallback("meta")
     cb.set_runner(fake_run(model=model))
@@ -397,7 +448,7 @@ def test_device_callback_moves_the_model_in_place(ch):
 
 @exercise("ch06.DeviceCallback", points=2)
 def test_device_callback_moves_each_batch_onto_the_runner(ch):
-    run = fake_run(model=nn.Linear(3, 2), xb=torch.randn(5, 3), yb=torch.tensor([0, 1, 1, 0, 1]))
+    run = fake_run(model=nn.Linear(3, 2), xb=torch.randn(5, 3), yb=torch.tensor([0, 1, 1, 0, 1]), in_train=True)
     cb = ch.DeviceCallback("meta")
     cb.set_runner(run)
     cb.begin_batch()
@@ -405,20 +456,31 @@ def test_device_callback_moves_each_batch_onto_the_runner(ch):
         f"after begin_batch run.xb and run.yb should be on meta; they are on {run.xb.device} and {run.yb.device}. " \
         "Assign to self.run.xb / self.run.yb: self.xb = ... only sets an attribute of the callback"
     assert run.xb.shape == (5, 3) and run.yb.shape == (5,) and run.yb.dtype == torch.int64, \
-        "moving must not change a batch's shape or dtype"
+        f"moving must not change a batch's shape or dtype: xb (5, 3) float32 and yb (5,) int64 became " \
+        f"{tuple(run.xb.shape)} {run.xb.dtype} and {tuple(run.yb.shape)} {run.yb.dtype}"
 
 
 @exercise("ch06.DeviceCallback", points=2)
-def test_device_callback_in_a_real_fit_on_the_cpu(ch):
+def test_device_callback_in_a_real_fit_on_the_meta_device(ch):
+    # A fit on `meta` runs every step (forward, loss, backward, step) on shapes alone, on any machine.
     torch.manual_seed(0)
     data = tiny_data()
     model = nn.Linear(6, 3)
     probe = Probe()
-    run = Runner(cbs=[ch.DeviceCallback(torch.device("cpu")), probe])
-    run.fit(1, Learner(model, optim.SGD(model.parameters(), lr=0.1), F.cross_entropy, data))
+    run = Runner(cbs=[ch.DeviceCallback(META), probe])
+    where = lambda: [("train" if s[0] else "valid", s[1].type, s[2].type, s[4].type) for s in probe.seen]  # noqa: E731
+    try:
+        run.fit(1, Learner(model, optim.SGD(model.parameters(), lr=0.1), F.cross_entropy, data))
+    except RuntimeError as error:
+        pytest.fail(f"Runner.fit with DeviceCallback('meta') raised RuntimeError: {error}\n(pass, xb, yb, model) were on "
+                    f"{where()}: the model and every batch, training and validation, must be on the same device")
     assert [s[0] for s in probe.seen] == [True] * 3 + [False] * 2, \
         f"3 training and 2 validation batches expected, the probe saw {[s[0] for s in probe.seen]}"
-    assert all(s[1] == s[2] == s[4] == torch.device("cpu") for s in probe.seen)
+    where = where()
+    assert all(w[1:] == ("meta",) * 3 for w in where), \
+        "during Runner.fit with DeviceCallback('meta') every batch, training and validation, and the model must be " \
+        f"on meta when the model sees them; (pass, xb, yb, model) were {where}"
+    assert run.loss.device == META, f"the last loss was computed on {run.loss.device}, expected meta"
 
 
 @exercise("ch06.DeviceCallback", points=2)
@@ -458,7 +520,9 @@ def test_to_device_moves_nested_tensors_and_keeps_the_containers(ch):
     for original, new in [(a, x[0]), (b, x[1][0]), (c, moved["y"]), (d, deep["mask"][0])]:
         assert isinstance(new, torch.Tensor) and new.device == META, \
             f"every tensor, however deep, must be moved to meta; found {new!r}"
-        assert new.shape == original.shape and new.dtype == original.dtype
+        assert new.shape == original.shape and new.dtype == original.dtype, \
+            f"moving must keep shape and dtype: {tuple(original.shape)} {original.dtype} became " \
+            f"{tuple(new.shape)} {new.dtype}"
     assert x[1][1] == 7 and moved["name"] == "digits" and moved["none"] is None, "non-tensors come back unchanged"
     assert batch["x"][0] is a and batch["y"] is c and a.device.type == "cpu", "the input must not be modified"
 
@@ -483,7 +547,7 @@ def test_batch_transform_replaces_the_runners_inputs_only(ch):
     cb.begin_batch()
     assert run.xb.shape == (4, 2, 3), f"after begin_batch run.xb should be tfm(xb) of shape (4, 2, 3), got shape " \
                                       f"{tuple(run.xb.shape)}. Assign to self.run.xb, not self.xb"
-    assert_close(run.xb, xb.reshape(-1, 2, 3) * 10, atol=0, rtol=0)
+    assert_close(run.xb, xb.reshape(-1, 2, 3) * 10, atol=0, rtol=0, msg="run.xb should be exactly tfm(xb)")
     assert run.yb is yb, "the targets yb must be left alone"
 
 

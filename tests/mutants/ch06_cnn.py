@@ -12,6 +12,9 @@ MUTANTS = [
     Mutant("ch06.normalize_to", "normalises in place, changing the caller's tensors",
            old="    return normalize(train, mean, std), normalize(valid, mean, std)",
            new="    return train.sub_(mean).div_(std), valid.sub_(mean).div_(std)"),
+    Mutant("ch06.normalize_to", "divides by the biased (population) std, not train.std()",
+           old="    mean, std = train.mean(), train.std()",
+           new="    mean = train.mean()\n    std = ((train - mean) ** 2).mean().sqrt()"),
     Mutant("ch06.normalize_to", "computes the statistics on train and valid together",
            old="    mean, std = train.mean(), train.std()",
            new="    both = torch.cat([train.flatten(), valid.flatten()])\n    mean, std = both.mean(), both.std()"),
@@ -48,6 +51,14 @@ MUTANTS = [
     Mutant("ch06.conv_out_size", "never says the kernel does not fit",
            old="    if size + 2 * padding < span:\n        raise ValueError(",
            new="    if False:\n        raise ValueError("),
+    Mutant("ch06.conv_out_size", "runs a real convolution and reads the size off its output",
+           old="    span = dilation * (ks - 1) + 1\n",
+           new="    try:\n"
+               "        x, w = torch.zeros(1, 1, size, 1), torch.zeros(1, 1, ks, 1)\n"
+               "        return F.conv2d(x, w, stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1)).shape[2]\n"
+               "    except RuntimeError as error:\n"
+               "        raise ValueError(str(error)) from None\n"
+               "    span = dilation * (ks - 1) + 1\n"),
     # receptive_field
     Mutant("ch06.receptive_field", "forgets that earlier strides spread the kernel out",
            old="        field += dilation * (ks - 1) * jump", new="        field += dilation * (ks - 1)"),
@@ -56,6 +67,17 @@ MUTANTS = [
            new="        jump *= stride\n        field += dilation * (ks - 1) * jump"),
     Mutant("ch06.receptive_field", "ignores the dilation",
            old="        field += dilation * (ks - 1) * jump", new="        field += (ks - 1) * jump"),
+    Mutant("ch06.receptive_field", "builds a Conv1d stack and measures the field with autograd",
+           old="    field, jump = 1, 1\n",
+           new="    layers = [nn.Conv1d(1, 1, k, stride=s, dilation=d, bias=False)\n"
+               "              for k, s, d in zip(kernel_sizes, strides, dilations)]\n"
+               "    for conv in layers:\n"
+               "        nn.init.ones_(conv.weight)\n"
+               "    x = torch.zeros(1, 1, 512, requires_grad=True)\n"
+               "    (nn.Sequential(*layers)(x) if layers else x)[0, 0, 0].backward()\n"
+               "    used = x.grad[0, 0].nonzero()\n"
+               "    return int(used.max() - used.min() + 1)\n"
+               "    field, jump = 1, 1\n"),
     # conv2d
     Mutant("ch06.conv2d", "pads by ks instead of ks // 2",
            old="nn.Conv2d(ni, nf, ks, padding=ks // 2, stride=stride)", new="nn.Conv2d(ni, nf, ks, padding=ks, stride=stride)"),
@@ -91,6 +113,10 @@ MUTANTS = [
     Mutant("ch06.DeviceCallback", "moves the inputs but not the targets",
            old="        self.run.xb, self.run.yb = self.xb.to(self.device), self.yb.to(self.device)",
            new="        self.run.xb = self.xb.to(self.device)"),
+    Mutant("ch06.DeviceCallback", "moves the batches only while training",
+           old="        self.run.xb, self.run.yb = self.xb.to(self.device), self.yb.to(self.device)",
+           new="        if self.in_train:\n"
+               "            self.run.xb, self.run.yb = self.xb.to(self.device), self.yb.to(self.device)"),
     Mutant("ch06.DeviceCallback", "hard-codes CUDA",
            old="        self.model.to(self.device)", new="        self.model.cuda()"),
     Mutant("ch06.DeviceCallback", "keeps the device as given (a string stays a string)",
