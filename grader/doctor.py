@@ -6,7 +6,7 @@ import platform
 import sys
 
 PACKAGES = ["torch", "numpy", "matplotlib", "mlxtend", "pytest", "pytest-timeout", "hypothesis", "nbval",
-            "jupyter-book", "sphinx-mathjax-offline", "fastprogress", "ipykernel", "jupytext"]
+            "jupyter-book", "sphinx-mathjax-offline", "fastprogress", "ipykernel", "jupytext", "nbconvert", "playwright"]
 
 
 def main() -> int:
