@@ -1,0 +1,431 @@
+# Your copy of the exercises, generated from solutions/ch07_hooks.py by `python -m grader make-exercises`.
+# Replace each `raise NotImplementedError(...)` with your code, then grade it with
+# `pytest tests/test_ch07_hooks.py` or `python -m grader`.
+"""Chapter 7: hooks — looking inside the model while it trains.
+
+Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
+writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
+
+Later chapters use `conv_layer`, `GeneralRelu`, `init_cnn`, `Hook`, `Hooks`, `append_stats`,
+`get_hist`, `get_min` and `get_learn_run` from here.
+"""
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from solutions.ch02_datamodel import ListContainer
+from solutions.ch05_learner import Callback
+from solutions.ch06_cnn import get_cnn_model, get_runner
+
+CONV_TYPES = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+# --------------------------------------------------------------------------------------------
+# Telemetry by hand
+# --------------------------------------------------------------------------------------------
+
+class SequentialModel(nn.Module):
+    """`nn.Sequential` that also records the mean and std of each layer's output on every training batch.
+
+    `act_means[i]` and `act_stds[i]` are lists of floats, one per training forward pass, for
+    layer `i`. Nothing is recorded in eval mode, so validation batches do not mix into the plots.
+
+    >>> model = SequentialModel(nn.Linear(3, 4), nn.ReLU())
+    >>> _ = model(torch.randn(8, 3)); _ = model(torch.randn(8, 3))
+    >>> len(model.act_means), len(model.act_means[0])
+    (2, 2)
+
+    Book: chapter 7, "Recording statistics by hand".
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        self.act_means = [[] for _ in layers]
+        self.act_stds = [[] for _ in layers]
+
+    def forward(self, x):
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if self.training:
+                acts = x.detach()
+                self.act_means[i].append(acts.mean().item())
+                self.act_stds[i].append(acts.std().item())
+        return x
+
+    def __iter__(self):
+        return iter(self.layers)
+
+
+# --------------------------------------------------------------------------------------------
+# Hooks
+# --------------------------------------------------------------------------------------------
+
+class Hook:
+    """A forward hook on module `m` that calls `f(hook, module, input, output)` after each forward pass.
+
+    `Hook(m, f)` registers `partial(f, self)` with `m.register_forward_hook` and keeps the handle
+    it returns in `self.hook`, so `f` receives the `Hook` first and can store what it records on
+    it (`hook.stats = ...`). `remove()` unregisters it; removing twice is harmless. A `Hook` is also
+    a context manager that removes itself when the `with` block ends, even by an exception.
+
+    The module holds `partial(f, self)`, so as long as the hook is registered the module keeps the
+    `Hook` alive: deleting your last reference does not remove it, and `__del__` would never run.
+    Remove hooks explicitly, or with `with`.
+
+    >>> seen = []
+    >>> layer = nn.Linear(2, 3)
+    >>> with Hook(layer, lambda hook, mod, inp, outp: seen.append(outp.shape)):
+    ...     _ = layer(torch.zeros(5, 2))
+    >>> _ = layer(torch.zeros(5, 2))   # removed: not recorded
+    >>> seen, len(layer._forward_hooks)
+    ([torch.Size([5, 3])], 0)
+
+    Book: chapter 7, "PyTorch hooks" and "A Hook class".
+    """
+
+    def __init__(self, m: nn.Module, f):
+        """Register `partial(f, self)` as a forward hook of `m`; keep the handle in `self.hook`."""
+        raise NotImplementedError('Exercise ch07.Hook: Register `partial(f, self)` as a forward hook of `m`; keep the handle in `self.hook`.')
+
+    def remove(self) -> None:
+        """Unregister the hook (through the handle in `self.hook`)."""
+        raise NotImplementedError('Exercise ch07.Hook: Unregister the hook (through the handle in `self.hook`).')
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
+class Hooks(ListContainer):
+    """One `Hook(m, f)` for each module in `ms`, kept in a `ListContainer`; a context manager.
+
+    `ms` is any iterable of modules (an `nn.Sequential` iterates over its layers). `hooks[i]` is the
+    `Hook` of the `i`-th module. `remove()` removes them all; `del hooks[i]` removes hook `i` before
+    dropping it. Used in a `with` block, every hook is removed when the block ends, also when it
+    ends by an exception, which still propagates (`__exit__` must not swallow it).
+
+    >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    >>> with Hooks(model, lambda hook, mod, inp, outp: None) as hooks:
+    ...     print(len(hooks), [len(m._forward_hooks) for m in model])
+    2 [1, 1]
+    >>> [len(m._forward_hooks) for m in model]
+    [0, 0]
+
+    Book: chapter 7, "Hooks: many hooks in one object".
+    """
+
+    def __init__(self, ms, f):
+        """Make a `Hook(m, f)` for each module `m` in `ms` and keep them as the container's items."""
+        raise NotImplementedError("Exercise ch07.Hooks: Make a `Hook(m, f)` for each module `m` in `ms` and keep them as the container's items.")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        """Remove every hook; return nothing, so an exception raised in the block propagates."""
+        raise NotImplementedError('Exercise ch07.Hooks: Remove every hook; return nothing, so an exception raised in the block propagates.')
+
+    def __delitem__(self, i):
+        """Remove the hook (or, for a slice, the hooks) at `i`, then drop it from the container."""
+        raise NotImplementedError('Exercise ch07.Hooks: Remove the hook (or, for a slice, the hooks) at `i`, then drop it from the container.')
+
+    def remove(self) -> None:
+        """Remove every hook in the container."""
+        raise NotImplementedError('Exercise ch07.Hooks: Remove every hook in the container.')
+
+
+def fast_histc(x: torch.Tensor, bins: int = 40, lo: float = 0, hi: float = 10) -> torch.Tensor:
+    r"""The counts `x.histc(bins, lo, hi)` gives, computed two to three times faster on the CPU.
+
+    `histc` puts value $v$ in bin $\lfloor (v - lo)\, \text{bins} / (hi - lo) \rfloor$, counts
+    $v = hi$ in the last bin, and drops values outside $[lo, hi]$. Here one multiply-add turns
+    every value into its bin number plus one, a clamp sends everything below `lo` to bucket 0 and
+    everything from `hi` up to bucket `bins + 1` (after the clamp every number is >= 0, so the
+    conversion to integers, which truncates, rounds down), and `bincount` counts all buckets in
+    one pass; the two overflow buckets are then dropped (values exactly equal to `hi`, the only
+    ones in the top bucket that `histc` keeps, are added back to the last bin).
+
+    A value within float rounding of a bin edge may land in the bin next to the one `histc`
+    picks. Below 8,192 values `histc` itself is called: its single call costs less than the
+    handful of operations here.
+
+    >>> x = torch.cat([torch.tensor([-1.0, 0.0, 0.2, 0.3, 9.9, 10.0, 11.0]), torch.rand(20000) * 10])
+    >>> torch.equal(fast_histc(x, 40, 0, 10), x.histc(40, 0, 10))
+    True
+
+    Book: chapter 7, "What looking costs".
+    """
+    if x.numel() < 8192:  # a few microseconds either way: histc's single call is cheaper here
+        return x.histc(bins, lo, hi)
+    scale = bins / (hi - lo)
+    bucket = (x.reshape(-1) * scale).add_(1.0 - lo * scale).clamp_(0, bins + 1)
+    buckets = torch.bincount(bucket.to(torch.uint8 if bins < 254 else torch.int64), minlength=bins + 2)
+    counts = buckets[1:-1].to(x.dtype if x.dtype.is_floating_point else torch.float32)
+    if buckets[-1] > 0:
+        counts[-1] += (x == hi).sum()
+    return counts
+
+
+def append_stats(hook, mod, inp, outp, bins: int = 40, lo: float = 0, hi: float = 10) -> None:
+    """A hook function: on each *training* forward pass, record the output's mean, std and histogram.
+
+    `hook.stats` is created on the first call as three lists `(means, stds, hists)`. When
+    `mod.training` is True, one entry is appended to each: `outp.mean()` and `outp.std()`
+    (0-d float tensors; `std` is PyTorch's default, the unbiased one) and the histogram
+    `outp.histc(bins, lo, hi)`, a float tensor of `bins` counts of the values in `[lo, hi]` (in
+    equal bins; values outside the range are *not counted*). `fast_histc(acts, bins, lo, hi)`
+    gives the same counts faster; either will do. All three are detached from the graph and on
+    the CPU (the histogram is computed there, where it is exact), so recording never keeps a
+    training graph or GPU memory alive. In eval mode nothing is appended.
+
+    Register it with `Hooks(model, append_stats)`, or `partial(append_stats, bins=40, lo=-7, hi=7)`
+    for activations that go below zero.
+
+    >>> layer = nn.ReLU()
+    >>> with Hook(layer, append_stats) as hook:
+    ...     _ = layer(torch.tensor([-1.0, 0.2, 0.3, 9.9]))
+    >>> means, stds, hists = hook.stats
+    >>> round(means[0].item(), 3), hists[0].shape, hists[0][:2].tolist()
+    (2.6, torch.Size([40]), [2.0, 1.0])
+
+    Book: chapter 7, "Histograms of activations".
+    """
+    raise NotImplementedError("Exercise ch07.append_stats: A hook function: on each *training* forward pass, record the output's mean, std and histogram.")
+
+
+class HooksCallback(Callback):
+    """Hooks that live exactly as long as a fit: registered at `begin_fit`, removed at `after_fit`.
+
+    `HooksCallback(hook_func, modules=None)` keeps both arguments. At `begin_fit` it makes
+    `self.hooks = Hooks(ms, hook_func)`, where `ms` is `modules` or, when that is None, the
+    children of the runner's model (`run.model.children()`). At `after_fit` it removes them.
+    The `Runner` fires `after_fit` in a `finally`, so the hooks go away even when the fit is
+    cancelled or crashes; what they recorded stays readable in `self.hooks` afterwards. Give it to
+    a runner as `cb_funcs=partial(HooksCallback, append_stats)`; it is then `run.hooks`.
+
+    >>> cb = HooksCallback(append_stats)
+    >>> cb.name, cb.modules is None
+    ('hooks', True)
+
+    Book: chapter 7, "Exercises" (beyond the chapter: hooks as a callback).
+    """
+
+    def __init__(self, hook_func, modules=None):
+        self.hook_func, self.modules = hook_func, modules
+
+    def begin_fit(self):
+        """Register `Hooks` on `self.modules` (default: the model's children) as `self.hooks`."""
+        raise NotImplementedError("Exercise ch07.HooksCallback: Register `Hooks` on `self.modules` (default: the model's children) as `self.hooks`.")
+
+    def after_fit(self):
+        """Remove every hook registered at `begin_fit`."""
+        raise NotImplementedError('Exercise ch07.HooksCallback: Remove every hook registered at `begin_fit`.')
+
+
+def get_hist(h) -> torch.Tensor:
+    """The histograms a hook recorded, as an image: `log1p` of the counts, shape `(bins, n_batches)`.
+
+    `h.stats[2]` is a list of `n_batches` histograms of `bins` counts each. Stack them so that
+    column `j` is batch `j` and row `i` is bin `i` (low values in row 0, so draw it with
+    `plt.imshow(..., origin="lower")`), as float, and take `log(1 + count)`: a few huge counts
+    would otherwise hide everything else, and an empty bin stays 0.
+
+    >>> from types import SimpleNamespace
+    >>> h = SimpleNamespace(stats=([], [], [torch.tensor([0., 1., 3.]), torch.tensor([7., 0., 0.])]))
+    >>> get_hist(h)
+    tensor([[0.0000, 2.0794],
+            [0.6931, 0.0000],
+            [1.3863, 0.0000]])
+
+    Book: chapter 7, "The colorful dimension".
+    """
+    raise NotImplementedError('Exercise ch07.get_hist: The histograms a hook recorded, as an image: `log1p` of the counts, shape `(bins, n_batches)`.')
+
+
+def get_min(h, lo: float = 0, hi: float = 10, floor: float = 0.0, width: float = 0.5) -> torch.Tensor:
+    """Per batch, the fraction of the histogram's activations that lie near the activation's floor.
+
+    `h.stats[2]` holds `n_batches` histograms recorded with `histc(bins, lo, hi)`: bin `i` counts
+    the values in `[lo + i*w, lo + (i+1)*w)`, `w = (hi - lo) / bins`. "Near the floor" means the
+    bins that overlap `[floor, floor + width)`: from the bin that *contains* `floor` up to the bin
+    that contains the last value below `floor + width`. For a ReLU the floor is 0 (defaults: with
+    40 bins over [0, 10], bins 0 and 1); for `GeneralRelu(sub=s)` it is `-s`, and the bin holding
+    `-s` must be counted, since that is where the dead activations pile up.
+
+    The fraction divides by the number of activations *the histogram counted*, i.e. those inside
+    `[lo, hi]`: `histc` drops the rest. Returns a float tensor of shape `(n_batches,)`.
+
+    >>> from types import SimpleNamespace
+    >>> h = SimpleNamespace(stats=([], [], [torch.tensor([6., 2., 1., 1.]), torch.tensor([0., 0., 5., 5.])]))
+    >>> get_min(h, lo=0, hi=4, floor=0.0, width=1.5)
+    tensor([0.8000, 0.0000])
+
+    Book: chapter 7, "How many activations are dead?".
+    """
+    raise NotImplementedError("Exercise ch07.get_min: Per batch, the fraction of the histogram's activations that lie near the activation's floor.")
+
+
+def dead_channels(acts, floor: float = 0.0) -> torch.Tensor:
+    """Which channels of a batch of activations never rise above `floor`: a bool tensor of shape `(c,)`.
+
+    `acts` has shape `(n, c)` or `(n, c, *spatial)` (e.g. `(n, c, h, w)` after a convolution).
+    Channel `j` is dead when *every* one of its activations, over all `n` items and all positions,
+    is `<= floor` (0 for a ReLU, whose dead outputs are exactly 0; `-sub` for `GeneralRelu` without a
+    leak). A dead channel passes no gradient to the weights that feed it, so it stays dead. A dead
+    *activation* (what `get_min` counts) is common and harmless; a dead *channel* is a filter lost.
+
+    >>> acts = torch.tensor([[0., 1., 0.], [0., 0., 2.]])
+    >>> dead_channels(acts)
+    tensor([ True, False, False])
+
+    Book: chapter 7, "How many activations are dead?" (beyond the chapter: dead channels).
+    """
+    raise NotImplementedError('Exercise ch07.dead_channels: Which channels of a batch of activations never rise above `floor`: a bool tensor of shape `(c,)`.')
+
+
+# --------------------------------------------------------------------------------------------
+# A better activation and a better initialisation
+# --------------------------------------------------------------------------------------------
+
+class GeneralRelu(nn.Module):
+    """A ReLU with three optional knobs: a leak, a shift down, and a ceiling.
+
+    $$\\mathrm{GeneralRelu}(x) = \\min\\big(\\max(x, \\mathrm{leak}\\cdot x) - \\mathrm{sub},\\ \\mathrm{maxv}\\big)$$
+
+    - `leak` (a float in [0, 1) or None): slope for negative inputs, `F.leaky_relu(x, leak)`;
+      None gives `F.relu(x)`;
+    - `sub` (or None): subtracted afterwards, so the mean of the output moves back towards 0;
+    - `maxv` (or None): the output is clamped to at most `maxv`.
+
+    Every step must be out of place (`x - sub`, `x.clamp_max(maxv)`, never `sub_` or
+    `clamp_max_`): `F.relu` saves its *output* for the backward pass, so changing that output in
+    place makes `backward()` fail. The input is never modified. Keep the three arguments in
+    `self.leak`, `self.sub` and `self.maxv`.
+
+    >>> GeneralRelu(leak=0.1, sub=0.4, maxv=6.)(torch.tensor([-2., 0., 1., 10.]))
+    tensor([-0.6000, -0.4000,  0.6000,  6.0000])
+
+    Book: chapter 7, "A general ReLU".
+    """
+
+    def __init__(self, leak: float | None = None, sub: float | None = None, maxv: float | None = None):
+        """Initialise the module and keep `leak`, `sub` and `maxv` as attributes."""
+        raise NotImplementedError('Exercise ch07.GeneralRelu: Initialise the module and keep `leak`, `sub` and `maxv` as attributes.')
+
+    def forward(self, x):
+        """(Leaky) ReLU, then subtract `sub`, then clamp at `maxv`, each only when given; out of place."""
+        raise NotImplementedError('Exercise ch07.GeneralRelu: (Leaky) ReLU, then subtract `sub`, then clamp at `maxv`, each only when given; out of place.')
+
+    def extra_repr(self) -> str:
+        return f"leak={self.leak}, sub={self.sub}, maxv={self.maxv}"
+
+
+def init_cnn(m: nn.Module, uniform: bool = False, a: float = 0.0) -> nn.Module:
+    """Kaiming-initialise every convolution in `m` (at any depth) and zero its bias; return `m`.
+
+    Each `nn.Conv1d/2d/3d` weight gets `nn.init.kaiming_normal_(w, a=a)` (or `kaiming_uniform_`
+    when `uniform`): mean 0 and standard deviation
+
+    $$\\sigma = \\frac{\\text{gain}}{\\sqrt{\\text{fan\\_in}}},\\qquad \\text{gain} = \\sqrt{\\frac{2}{1 + a^2}},$$
+
+    where `fan_in = in_channels * kernel elements` and `a` is the negative slope of the leaky
+    ReLU that follows (0 for a plain ReLU). A bias, when the layer has one (`bias=False` layers
+    have `bias is None`), is set to zero. Other layers (linear, norms) are left alone.
+
+    >>> m = init_cnn(nn.Sequential(nn.Conv2d(8, 16, 3), nn.Sequential(nn.Conv2d(16, 32, 3, bias=False))))
+    >>> round(m[0].bias.abs().max().item(), 6), m[1][0].bias is None
+    (0.0, True)
+
+    Book: chapter 7, "Kaiming initialisation".
+    """
+    raise NotImplementedError('Exercise ch07.init_cnn: Kaiming-initialise every convolution in `m` (at any depth) and zero its bias; return `m`.')
+    return m
+
+
+def conv_layer(ni: int, nf: int, ks: int = 3, stride: int = 2, **kwargs) -> nn.Sequential:
+    """A convolution (padding `ks // 2`) followed by `GeneralRelu(**kwargs)`."""
+    return nn.Sequential(nn.Conv2d(ni, nf, ks, padding=ks // 2, stride=stride), GeneralRelu(**kwargs))
+
+
+def get_learn_run(nfs, data, lr: float, layer, cbs=None, opt_func=None, uniform: bool = False, **kwargs):
+    """The chapter's CNN built from `layer(ni, nf, ks, **kwargs)`, Kaiming-initialised; returns `(learn, run)`.
+
+    `init_cnn` uses `a = kwargs["leak"]` when a leak is given (the slope of the activation that
+    follows each convolution), else 0.
+    """
+    model = init_cnn(get_cnn_model(data, nfs, layer, **kwargs), uniform=uniform, a=kwargs.get("leak") or 0.0)
+    return get_runner(model, data, lr=lr, cbs=cbs, opt_func=opt_func)
+
+
+# --------------------------------------------------------------------------------------------
+# Beyond the chapter
+# --------------------------------------------------------------------------------------------
+
+class GradStatsHook:
+    """Record, at every backward pass, the L2 norm of the gradient of the loss w.r.t. each module's output.
+
+    `GradStatsHook(ms)` registers one *full backward hook* (`register_full_backward_hook`) per module
+    in `ms` (any iterable of modules). The hook of module `i` is called as
+    `(module, grad_input, grad_output)`; append `grad_output[0].norm()` as a Python float to
+    `self.norms[i]` (each module has its own list). `remove()` removes every hook; the object is a
+    context manager that removes them on exit. (A full backward hook on the first layer, whose
+    input needs no gradient, still fires; PyTorch warns about it once.)
+
+    >>> model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 1))
+    >>> with GradStatsHook(model) as grads:
+    ...     model(torch.randn(2, 3)).sum().backward()
+    >>> [len(n) for n in grads.norms], round(grads.norms[1][0], 4)
+    ([1, 1], 1.4142)
+
+    Book: chapter 7, "Exercises" (beyond the chapter: backward hooks).
+    """
+
+    def __init__(self, ms):
+        """Make one empty list per module in `self.norms` and register a full backward hook on each."""
+        raise NotImplementedError('Exercise ch07.GradStatsHook: Make one empty list per module in `self.norms` and register a full backward hook on each.')
+
+    def record(self, i: int, module, grad_input, grad_output) -> None:
+        """Append the norm of `grad_output[0]` (a float) to `self.norms[i]`."""
+        raise NotImplementedError('Exercise ch07.GradStatsHook: Append the norm of `grad_output[0]` (a float) to `self.norms[i]`.')
+
+    def remove(self) -> None:
+        """Remove every backward hook this object registered."""
+        raise NotImplementedError('Exercise ch07.GradStatsHook: Remove every backward hook this object registered.')
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
+@torch.no_grad()
+def lsuv_init(model: nn.Module, m: nn.Module, m_in: nn.Module, xb, tol: float = 1e-3, max_iter: int = 50):
+    """Layer-sequential unit-variance init: adjust `m_in` until `m`'s output on `xb` has mean 0, std 1.
+
+    Hook module `m` (for example the activation after the convolution `m_in`), then repeat: run
+    `model(xb)`, read the mean and std of `m`'s output (over all its elements); if both are within
+    `tol` of 0 and 1, stop; otherwise `m_in.bias -= mean` and `m_in.weight /= std` (in place, so
+    the optimiser's references stay valid). At most `max_iter` adjustments. Remove the hook before
+    returning, also on an error. Returns the `(mean, std)` floats of `m`'s output measured last,
+    after the last adjustment. `m_in` must have a bias; run it on each layer in order, from the
+    input to the output.
+
+    >>> _ = torch.manual_seed(0)
+    >>> conv = nn.Conv2d(1, 8, 3); act = GeneralRelu(leak=0.1, sub=0.4)
+    >>> model = nn.Sequential(conv, act)
+    >>> mean, std = lsuv_init(model, act, conv, torch.randn(64, 1, 8, 8))
+    >>> abs(mean) < 1e-3, abs(std - 1) < 1e-3
+    (True, True)
+
+    Book: chapter 7, "Exercises" (beyond the chapter: LSUV, Mishkin and Matas 2015).
+    """
+    raise NotImplementedError("Exercise ch07.lsuv_init: Layer-sequential unit-variance init: adjust `m_in` until `m`'s output on `xb` has mean 0, std 1.")

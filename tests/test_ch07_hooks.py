@@ -1,0 +1,606 @@
+"""Grades chapter 7: hooks, activation statistics and histograms, GeneralRelu, Kaiming init, LSUV.
+
+Oracles: what PyTorch itself reports (the layer outputs computed directly, `module._forward_hooks`,
+gradients from `retain_grad` and `gradcheck`), NumPy's `histogram` for the bin counts, closed-form
+formulas (the GeneralRelu formula, Kaiming's standard deviation), direct counts of activations,
+and `weakref` + `gc` for objects that must be freed.
+"""
+import gc
+import math
+import weakref
+from functools import partial
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.testing import assert_close
+
+from solutions.ch02_datamodel import ListContainer
+from solutions.ch05_learner import (Callback, CancelTrainException, DataBunch, Dataset, Learner, Runner,
+                                    get_dls)
+
+exercise = pytest.mark.exercise
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """These tensors are tiny: one thread is faster than several fighting over a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def small_cnn(seed=0):
+    """Three layers whose outputs go negative and positive: conv, leaky ReLU, conv."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(4, 3, 3, stride=2))
+
+
+def layer_outputs(model, x):
+    """Each layer's output, computed directly (no hooks involved)."""
+    outs = []
+    with torch.no_grad():
+        for layer in model:
+            x = layer(x)
+            outs.append(x)
+    return outs
+
+
+def forward_hook_count(modules):
+    return [len(m._forward_hooks) for m in modules]
+
+
+def recorder(calls):
+    def f(hook, mod, inp, outp):
+        calls.append((hook, mod, inp, outp))
+    return f
+
+
+# --- Hook -----------------------------------------------------------------------------------------
+
+@exercise("ch07.Hook", points=2)
+def test_hook_calls_f_with_the_hook_module_input_and_output(ch):
+    calls = []
+    layer = nn.Linear(3, 2)
+    hook = ch.Hook(layer, recorder(calls))
+    x = torch.randn(4, 3)
+    out = layer(x)
+    hook.remove()
+    assert len(calls) == 1, f"one forward pass should call f once; it was called {len(calls)} times"
+    h, mod, inp, outp = calls[0]
+    assert h is hook, "f's first argument must be the Hook object itself (register partial(f, self))"
+    assert mod is layer, "f's second argument must be the module the hook is on"
+    assert isinstance(inp, tuple) and inp[0] is x, "f's third argument is the tuple of the module's inputs"
+    assert_close(outp, F.linear(x, layer.weight, layer.bias), rtol=1e-6, atol=1e-6,
+                 msg="f's fourth argument must be the module's output")
+    assert outp is out
+
+
+@exercise("ch07.Hook", points=2)
+def test_hook_remove_unregisters_and_frees_the_hook(ch):
+    calls = []
+    layer = nn.ReLU()
+    hook = ch.Hook(layer, recorder(calls))
+    assert forward_hook_count([layer]) == [1], "Hook(m, f) must register exactly one forward hook on m"
+    hook.remove()
+    hook.remove()  # a second remove is harmless
+    layer(torch.randn(3))
+    assert calls == [], "after hook.remove() the function must not be called any more"
+    assert forward_hook_count([layer]) == [0], f"after remove() the module still has {len(layer._forward_hooks)} forward hook(s)"
+    ref = weakref.ref(hook)
+    del hook
+    gc.collect()
+    assert ref() is None, "once removed and no longer referenced, the Hook object must be freed"
+
+
+# --- Hooks ----------------------------------------------------------------------------------------
+
+@exercise("ch07.Hooks", points=3)
+def test_hooks_puts_one_hook_on_each_module(ch):
+    model = small_cnn()
+    calls = []
+    with ch.Hooks(model, recorder(calls)) as hooks:
+        assert isinstance(hooks, ListContainer), "Hooks must subclass ListContainer"
+        assert len(hooks) == len(model), f"expected {len(model)} hooks (one per layer), got {len(hooks)}"
+        assert forward_hook_count(model) == [1, 1, 1], f"forward hooks per layer: {forward_hook_count(model)}"
+        model(torch.randn(2, 2, 6, 6))
+    assert [c[1] for c in calls] == list(model), "each layer's hook must fire once, in order"
+    assert [c[0] for c in calls] == list(hooks.items), "hooks[i] must be the Hook that fires for layer i"
+
+
+@exercise("ch07.Hooks", points=3)
+def test_hooks_are_removed_and_freed_after_with(ch):
+    model = small_cnn()
+    with ch.Hooks(model, recorder([])) as hooks:
+        refs = [weakref.ref(h) for h in hooks]
+    assert forward_hook_count(model) == [0, 0, 0], \
+        f"after the with block, forward hooks per layer are {forward_hook_count(model)}; expected none"
+    del hooks
+    gc.collect()
+    assert all(r() is None for r in refs), "after the with block the Hook objects must be garbage-collectable"
+
+
+@exercise("ch07.Hooks", points=3)
+def test_hooks_are_removed_when_the_block_raises(ch):
+    model = small_cnn()
+    with pytest.raises(ValueError, match="inside the block"):
+        with ch.Hooks(model, recorder([])):
+            raise ValueError("raised inside the block")
+    assert forward_hook_count(model) == [0, 0, 0], \
+        f"an exception in the with block left hooks behind: {forward_hook_count(model)}"
+
+
+@exercise("ch07.Hooks", points=3)
+def test_hooks_remove_and_delitem(ch):
+    model = small_cnn()
+    calls = []
+    hooks = ch.Hooks(model, recorder(calls))
+    del hooks[0]
+    assert len(hooks) == 2, f"after del hooks[0], expected 2 hooks left, got {len(hooks)}"
+    assert forward_hook_count(model) == [0, 1, 1], f"del hooks[0] must remove the first layer's hook: {forward_hook_count(model)}"
+    hooks.remove()
+    assert forward_hook_count(model) == [0, 0, 0], f"hooks.remove() must remove all hooks: {forward_hook_count(model)}"
+    model(torch.randn(1, 2, 6, 6))
+    assert calls == []
+
+
+# --- HooksCallback (beyond) -----------------------------------------------------------------------
+
+def tiny_fit(ch, epochs=2, extra_cbs=(), modules=None):
+    """Fit a 3-layer MLP on 12 random points (3 training batches, 1 validation batch per epoch)."""
+    torch.manual_seed(0)
+    x, y = torch.randn(12, 4), torch.randn(12, 2)
+    data = DataBunch(*get_dls(Dataset(x, y), Dataset(x[:4], y[:4]), bs=4))
+    model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2))
+    calls = []
+
+    def count(hook, mod, inp, outp):
+        calls.append((mod, mod.training))
+
+    cb = ch.HooksCallback(count, modules=modules(model) if modules else None)
+    run = Runner(cbs=[cb, *extra_cbs])
+    learn = Learner(model, torch.optim.SGD(model.parameters(), lr=0.1), F.mse_loss, data)
+    return run, learn, model, cb, calls
+
+
+@exercise("ch07.HooksCallback", points=2)
+def test_hooks_callback_hooks_every_layer_for_the_fit(ch):
+    run, learn, model, cb, calls = tiny_fit(ch)
+    run.fit(2, learn)
+    assert forward_hook_count(model) == [0, 0, 0], f"hooks left on the layers after the fit: {forward_hook_count(model)}"
+    assert len(cb.hooks) == 3, f"expected one hook per layer of the model (3), got {len(cb.hooks)}"
+    for layer in model:
+        n_train = sum(1 for mod, training in calls if mod is layer and training)
+        n_valid = sum(1 for mod, training in calls if mod is layer and not training)
+        assert (n_train, n_valid) == (6, 2), \
+            f"{layer}: 2 epochs of 3 training and 1 validation batches should call its hook (6, 2) times, got {(n_train, n_valid)}"
+
+
+@exercise("ch07.HooksCallback", points=2)
+def test_hooks_callback_removes_hooks_when_the_fit_stops_early(ch):
+    class StopAtOnce(Callback):
+        def after_step(self):
+            raise CancelTrainException()
+
+    class Crash(Callback):
+        def after_pred(self):
+            raise KeyError("crash inside the fit")
+
+    run, learn, model, cb, calls = tiny_fit(ch, extra_cbs=[StopAtOnce()])
+    run.fit(2, learn)
+    assert forward_hook_count(model) == [0, 0, 0], f"a cancelled fit left hooks behind: {forward_hook_count(model)}"
+    run, learn, model, cb, calls = tiny_fit(ch, extra_cbs=[Crash()])
+    with pytest.raises(KeyError):
+        run.fit(1, learn)
+    assert forward_hook_count(model) == [0, 0, 0], f"a fit that crashed left hooks behind: {forward_hook_count(model)}"
+
+
+@exercise("ch07.HooksCallback", points=2)
+def test_hooks_callback_uses_the_modules_it_is_given(ch):
+    run, learn, model, cb, calls = tiny_fit(ch, epochs=1, modules=lambda model: [model[0], model[2]])
+    run.fit(1, learn)
+    hooked = {id(mod) for mod, _ in calls}
+    assert hooked == {id(model[0]), id(model[2])}, "HooksCallback(f, modules=[...]) must hook exactly those modules"
+    assert forward_hook_count(model) == [0, 0, 0]
+
+
+# --- append_stats ---------------------------------------------------------------------------------
+
+@exercise("ch07.append_stats", points=3)
+@settings(max_examples=15)
+@given(bins=st.integers(5, 50), lo=st.sampled_from([-8.0, -2.5, 0.0]), hi=st.sampled_from([1.0, 4.0, 10.0]),
+       seed=st.integers(0, 1000))
+def test_append_stats_matches_statistics_of_the_layer_outputs(ch, bins, lo, hi, seed):
+    model = small_cnn(seed)
+    xs = [2 * torch.randn(3, 2, 6, 6) for _ in range(2)]
+    with ch.Hooks(model, partial(ch.append_stats, bins=bins, lo=lo, hi=hi)) as hooks:
+        for x in xs:
+            model(x)
+    for i, hook in enumerate(hooks):
+        means, stds, hists = hook.stats
+        assert len(means) == len(stds) == len(hists) == len(xs), \
+            f"layer {i}: expected {len(xs)} entries per list after {len(xs)} forward passes, got {len(means)}, {len(stds)}, {len(hists)}"
+    for b, x in enumerate(xs):
+        for i, (hook, out) in enumerate(zip(hooks, layer_outputs(model, x))):
+            means, stds, hists = hook.stats
+            where = f"layer {i}, batch {b} (append_stats with bins={bins}, lo={lo}, hi={hi})"
+            assert_close(means[b], out.mean(), rtol=1e-5, atol=1e-6, msg=f"{where}: mean of the output")
+            assert_close(stds[b], out.std(), rtol=1e-5, atol=1e-6, msg=f"{where}: std (torch's default, unbiased)")
+            expected, _ = np.histogram(out.numpy(), bins=bins, range=(lo, hi))
+            assert hists[b].shape == (bins,), f"{where}: histogram shape {tuple(hists[b].shape)}, expected ({bins},)"
+            # atol=1: a value within float rounding of a bin edge may fall on either side of it.
+            assert_close(hists[b].double(), torch.from_numpy(expected).double(), rtol=0, atol=1,
+                         msg=f"{where}: histogram counts of the values in [{lo}, {hi}]")
+
+
+@exercise("ch07.append_stats", points=3)
+def test_append_stats_records_detached_cpu_tensors(ch):
+    layer = nn.Linear(6, 5)
+    hook = ch.Hook(layer, ch.append_stats)
+    out = layer(torch.randn(4, 6, requires_grad=True))
+    hook.remove()
+    assert out.requires_grad
+    for name, values in zip(("means", "stds", "hists"), hook.stats):
+        value = values[0]
+        assert isinstance(value, torch.Tensor), f"{name} entries must be tensors, got {type(value).__name__}"
+        assert not value.requires_grad and value.grad_fn is None, \
+            f"{name} entries are attached to the autograd graph: detach the output before computing statistics"
+        assert value.device.type == "cpu", f"{name} entries must be on the CPU, found {value.device}"
+        assert value.dtype.is_floating_point, f"{name} entries must be float, got {value.dtype}"
+
+
+@exercise("ch07.append_stats", points=3)
+def test_append_stats_ignores_eval_mode(ch):
+    model = small_cnn()
+    with ch.Hooks(model, ch.append_stats) as hooks:
+        model(torch.randn(2, 2, 6, 6))
+        model.eval()
+        model(torch.randn(2, 2, 6, 6))
+        model.train()
+        model(torch.randn(2, 2, 6, 6))
+    lengths = [len(h.stats[0]) for h in hooks]
+    assert lengths == [2, 2, 2], f"2 training and 1 eval forward pass should record 2 entries per layer, got {lengths}"
+
+
+# --- get_hist -------------------------------------------------------------------------------------
+
+@exercise("ch07.get_hist")
+@given(n_batches=st.integers(1, 9), bins=st.integers(2, 40), seed=st.integers(0, 1000))
+def test_get_hist_is_log1p_of_counts_bins_by_batches(ch, n_batches, bins, seed):
+    gen = torch.Generator().manual_seed(seed)
+    hists = [torch.randint(0, 500, (bins,), generator=gen).float() for _ in range(n_batches)]
+    hook = SimpleNamespace(stats=([], [], hists))
+    got = ch.get_hist(hook)
+    expected = torch.tensor([[math.log1p(hists[j][i].item()) for j in range(n_batches)] for i in range(bins)])
+    assert got.shape == (bins, n_batches), f"get_hist: expected shape (bins, n_batches) = {(bins, n_batches)}, got {tuple(got.shape)}"
+    assert_close(got.float(), expected, rtol=1e-5, atol=1e-6,
+                 msg="get_hist()[i, j] must be log(1 + count of bin i in batch j)")
+
+
+# --- get_min --------------------------------------------------------------------------------------
+
+def histograms_of(batches, bins, lo, hi):
+    return SimpleNamespace(stats=([], [], [torch.histc(b, bins, lo, hi) for b in batches]))
+
+
+def direct_near_floor(batch, bins, lo, hi, floor, width):
+    """Count directly: the activations in the bins overlapping [floor, floor + width), over those in [lo, hi]."""
+    w = (hi - lo) / bins
+    overlapping = [i for i in range(bins) if lo + i * w < floor + width and lo + (i + 1) * w > floor]
+    start, stop = lo + overlapping[0] * w, lo + (overlapping[-1] + 1) * w
+    counted = (batch >= lo) & (batch <= hi)
+    near = counted & (batch >= start) & ((batch < stop) | ((batch == hi) & (overlapping[-1] == bins - 1)))
+    return near.sum().item() / counted.sum().item()
+
+
+@exercise("ch07.get_min", points=2)
+@given(bins=st.integers(8, 50), lo=st.sampled_from([-7.0, -3.0, 0.0]), hi=st.sampled_from([5.0, 10.0]),
+       floor_at=st.floats(0.05, 0.6), in_bin=st.floats(0.1, 0.6), width_bins=st.floats(0.3, 4.0),
+       seed=st.integers(0, 1000))
+def test_get_min_equals_a_direct_count(ch, bins, lo, hi, floor_at, in_bin, width_bins, seed):
+    w = (hi - lo) / bins
+    # the floor inside a bin (not on an edge), width in units of bins: no rounding ties
+    floor = lo + (math.floor(floor_at * bins) + in_bin) * w
+    width = (math.floor(width_bins) + 0.25) * w
+    gen = torch.Generator().manual_seed(seed)
+    batches = [3 * torch.randn(400, generator=gen) + floor for _ in range(3)]
+    got = ch.get_min(histograms_of(batches, bins, lo, hi), lo=lo, hi=hi, floor=floor, width=width)
+    expected = torch.tensor([direct_near_floor(b, bins, lo, hi, floor, width) for b in batches])
+    assert got.shape == (len(batches),), f"get_min must return one fraction per batch, shape {(len(batches),)}; got {tuple(got.shape)}"
+    assert_close(got.float(), expected.float(), rtol=1e-5, atol=1e-6,
+                 msg=f"get_min(h, lo={lo}, hi={hi}, floor={floor:.4f}, width={width:.4f}) with {bins} bins")
+
+
+@exercise("ch07.get_min", points=2)
+def test_get_min_counts_the_bin_holding_general_relus_floor(ch):
+    gen = torch.Generator().manual_seed(7)
+    pre = [torch.randn(2000, generator=gen) for _ in range(4)]
+    acts = [F.relu(p) - 0.4 for p in pre]  # GeneralRelu(sub=0.4): every dead activation is exactly -0.4
+    got = ch.get_min(histograms_of(acts, 40, -7, 7), lo=-7, hi=7, floor=-0.4, width=0.5)
+    # with 40 bins over [-7, 7] (0.35 wide), [-0.4, 0.1) is covered by bins 18-20: [-0.7, 0.35)
+    expected = torch.tensor([((a >= -0.7) & (a < 0.35)).float().mean().item() for a in acts])
+    dead = torch.tensor([(p <= 0).float().mean().item() for p in pre])
+    assert got.shape == (4,)
+    assert bool((got >= dead - 1e-6).all()), \
+        f"get_min must count the bin holding the floor -0.4, where the dead activations are: got {got.tolist()}, " \
+        f"but at least {dead.tolist()} of the activations sit exactly at -0.4"
+    assert_close(got.float(), expected, rtol=1e-5, atol=1e-6, msg="fraction in bins 18-20 of histc(40, -7, 7)")
+
+
+@exercise("ch07.get_min", points=2)
+def test_get_min_defaults_are_the_relu_case(ch):
+    gen = torch.Generator().manual_seed(3)
+    acts = [F.relu(torch.randn(1000, generator=gen) * 2) for _ in range(3)]
+    got = ch.get_min(histograms_of(acts, 40, 0, 10))
+    expected = torch.tensor([((a < 0.5).sum() / (a <= 10).sum()).item() for a in acts])
+    assert_close(got.float(), expected, rtol=1e-5, atol=1e-6,
+                 msg="get_min(h) with histc(40, 0, 10): the fraction of counted activations in [0, 0.5)")
+
+
+# --- dead_channels (beyond) -----------------------------------------------------------------------
+
+@exercise("ch07.dead_channels", points=2)
+@given(n=st.integers(1, 6), c=st.integers(1, 8), spatial=st.sampled_from([(), (3,), (4, 5)]),
+       floor=st.sampled_from([0.0, -0.4]), seed=st.integers(0, 1000))
+def test_dead_channels_against_a_loop(ch, n, c, spatial, floor, seed):
+    gen = torch.Generator().manual_seed(seed)
+    acts = torch.randn(n, c, *spatial, generator=gen).clamp_min(floor)  # exactly `floor` where "dead"
+    planted = torch.rand(c, generator=gen) < 0.4
+    acts[:, planted] = floor
+    got = ch.dead_channels(acts, floor=floor)
+    expected = torch.tensor([all(v <= floor for v in acts[:, j].flatten().tolist()) for j in range(c)])
+    assert got.shape == (c,), f"dead_channels on shape {tuple(acts.shape)}: expected shape ({c},), got {tuple(got.shape)}"
+    assert torch.equal(got.bool(), expected), \
+        f"dead_channels(acts, floor={floor}): expected {expected.tolist()}, got {got.tolist()}"
+
+
+@exercise("ch07.dead_channels", points=2)
+def test_dead_channels_needs_every_activation_at_the_floor(ch):
+    acts = torch.zeros(4, 3, 2, 2)
+    acts[3, 1, 1, 0] = 1e-3  # one activation above 0 keeps channel 1 alive
+    got = ch.dead_channels(F.relu(acts))
+    assert got.tolist() == [True, False, True], f"expected [True, False, True], got {got.tolist()}"
+
+
+# --- GeneralRelu ----------------------------------------------------------------------------------
+
+def general_relu_formula(x, leak, sub, maxv):
+    y = torch.where(x > 0, x, x * (leak or 0.0))
+    if sub is not None:
+        y = y - sub
+    if maxv is not None:
+        y = torch.minimum(y, torch.tensor(maxv, dtype=y.dtype))
+    return y
+
+
+optional = lambda strategy: st.one_of(st.none(), strategy)  # noqa: E731
+
+
+@exercise("ch07.GeneralRelu", points=3)
+@given(leak=optional(st.floats(0.01, 0.5)), sub=optional(st.floats(0.0, 1.0)), maxv=optional(st.floats(0.5, 8.0)),
+       seed=st.integers(0, 1000))
+def test_general_relu_follows_its_formula(ch, leak, sub, maxv, seed):
+    x = 4 * torch.randn(6, 5, generator=torch.Generator().manual_seed(seed))
+    before = x.clone()
+    act = ch.GeneralRelu(leak=leak, sub=sub, maxv=maxv)
+    got = act(x)
+    assert isinstance(act, nn.Module), "GeneralRelu must be an nn.Module"
+    assert (act.leak, act.sub, act.maxv) == (leak, sub, maxv), "keep leak, sub and maxv as attributes"
+    assert_close(got, general_relu_formula(x, leak, sub, maxv), rtol=1e-6, atol=1e-6,
+                 msg=f"GeneralRelu(leak={leak}, sub={sub}, maxv={maxv}) on random inputs")
+    assert torch.equal(x, before), "GeneralRelu must not modify its input"
+
+
+@exercise("ch07.GeneralRelu", points=3)
+@given(sub=optional(st.floats(0.0, 1.0)), maxv=optional(st.floats(0.5, 8.0)))
+def test_general_relu_backward_works_without_leak(ch, sub, maxv):
+    x = (3 * torch.randn(50, generator=torch.Generator().manual_seed(1))).requires_grad_()
+    y = ch.GeneralRelu(leak=None, sub=sub, maxv=maxv)(x)
+    y.sum().backward()  # an in-place op on F.relu's output makes this raise
+    relu_then_sub = x.detach().clamp_min(0) - (sub or 0.0)
+    passes = (x.detach() > 0) & ((relu_then_sub < maxv) if maxv is not None else True)
+    assert_close(x.grad, passes.float(), rtol=0, atol=0,
+                 msg=f"d GeneralRelu(sub={sub}, maxv={maxv}) / dx: 1 where x > 0 and below the clamp, else 0")
+
+
+@exercise("ch07.GeneralRelu", points=3)
+@given(leak=optional(st.floats(0.01, 0.5)), sub=optional(st.floats(0.0, 1.0)), maxv=optional(st.floats(1.0, 8.0)))
+def test_general_relu_gradcheck(ch, leak, sub, maxv):
+    x = torch.tensor([-2.3, -0.7, 0.45, 0.9, 1.6, 12.0], dtype=torch.float64)
+    if maxv is not None:  # keep every input away from the kink at the clamp, where gradcheck is undefined
+        x = x[((x.clamp_min(0) - (sub or 0) - maxv).abs() > 0.05) | (x < 0)]
+    act = ch.GeneralRelu(leak=leak, sub=sub, maxv=maxv)
+    assert torch.autograd.gradcheck(act, (x.requires_grad_(),), eps=1e-6, atol=1e-5), \
+        f"GeneralRelu(leak={leak}, sub={sub}, maxv={maxv}): analytical and numerical gradients differ"
+
+
+# --- init_cnn -------------------------------------------------------------------------------------
+
+def kaiming_std(weight, a):
+    fan_in = weight.shape[1] * math.prod(weight.shape[2:])
+    return math.sqrt(2 / (1 + a * a)) / math.sqrt(fan_in)
+
+
+def nested_model():
+    return nn.Sequential(
+        nn.Sequential(nn.Conv2d(16, 64, 3), nn.ReLU()),
+        nn.Sequential(nn.Sequential(nn.Conv2d(64, 32, 3, bias=False), nn.ReLU())),
+        nn.Conv1d(32, 48, 5),
+        nn.Linear(48, 10),
+    )
+
+
+@exercise("ch07.init_cnn", points=3)
+@pytest.mark.parametrize("a", [0.0, 0.1, 1.0, 3.0])
+def test_init_cnn_gives_every_conv_the_kaiming_std(ch, a):
+    torch.manual_seed(0)
+    model = nested_model()
+    result = ch.init_cnn(model, a=a)
+    assert result is model, "init_cnn must return the model it was given"
+    convs = [model[0][0], model[1][0][0], model[2]]
+    for conv in convs:
+        w = conv.weight.detach()
+        expected = kaiming_std(w, a)
+        # the sample std of n normal draws is within a few 1/sqrt(2n) of the true one
+        assert abs(w.std().item() / expected - 1) < 0.05, \
+            f"{conv}: weight std {w.std().item():.5f}, expected gain/sqrt(fan_in) = {expected:.5f} (a={a})"
+        assert abs(w.mean().item()) < 5 * expected / math.sqrt(w.numel()), f"{conv}: weight mean {w.mean().item():.5f} is not ~0"
+        assert abs(((w / expected) ** 4).mean().item() - 3) < 0.3, f"{conv}: weights do not look normal (uniform=False)"
+
+
+@exercise("ch07.init_cnn", points=3)
+def test_init_cnn_uniform_stays_within_the_kaiming_bound(ch):
+    torch.manual_seed(1)
+    model = nested_model()
+    ch.init_cnn(model, uniform=True, a=0.1)
+    for conv in (model[0][0], model[1][0][0], model[2]):
+        w = conv.weight.detach()
+        bound = math.sqrt(3) * kaiming_std(w, 0.1)
+        assert w.abs().max().item() <= bound * (1 + 1e-6), f"{conv}: uniform weights must lie in [-{bound:.5f}, {bound:.5f}]"
+        assert w.abs().max().item() > 0.95 * bound, f"{conv}: uniform weights should reach close to the bound {bound:.5f}"
+        assert abs(w.std().item() / (bound / math.sqrt(3)) - 1) < 0.05, f"{conv}: std of the uniform weights"
+
+
+@exercise("ch07.init_cnn", points=3)
+def test_init_cnn_zeroes_biases_and_leaves_other_layers_alone(ch):
+    torch.manual_seed(2)
+    model = nested_model()
+    model[0][0].bias.data.fill_(3.0)
+    model[2].bias.data.fill_(-1.0)
+    linear_before = [p.detach().clone() for p in model[3].parameters()]
+    ch.init_cnn(model)  # one conv has bias=False: its bias is None and must be skipped
+    assert torch.count_nonzero(model[0][0].bias) == 0 and torch.count_nonzero(model[2].bias) == 0, \
+        "init_cnn must set every conv bias to zero"
+    assert model[1][0][0].bias is None
+    for before, after in zip(linear_before, model[3].parameters()):
+        assert torch.equal(before, after), "init_cnn must only change convolutions, not the linear layer"
+
+
+# --- GradStatsHook (beyond) -----------------------------------------------------------------------
+
+def mlp(seed):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 4), nn.Sigmoid(), nn.Linear(4, 3))
+
+
+def output_grad_norms(model, x, y):
+    """The norms of dloss/d(output of each layer), from retain_grad on a hook-free run."""
+    outs, h = [], x
+    for layer in model:
+        h = layer(h)
+        h.retain_grad()
+        outs.append(h)
+    F.mse_loss(h, y).backward()
+    return [o.grad.norm().item() for o in outs]
+
+
+@exercise("ch07.GradStatsHook", points=3)
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+def test_grad_stats_hook_records_output_gradient_norms(ch):
+    model = mlp(0)
+    gen = torch.Generator().manual_seed(0)
+    batches = [(torch.randn(6, 5, generator=gen), torch.randn(6, 3, generator=gen)) for _ in range(2)]
+    with ch.GradStatsHook(model) as grads:
+        for x, y in batches:
+            F.mse_loss(model(x), y).backward()
+    model.zero_grad()
+    expected = [output_grad_norms(model, x, y) for x, y in batches]
+    assert len(grads.norms) == len(model), f"one list of norms per module: expected {len(model)}, got {len(grads.norms)}"
+    for i in range(len(model)):
+        got = grads.norms[i]
+        assert len(got) == len(batches), f"module {i}: {len(batches)} backward passes, but {len(got)} norms recorded"
+        assert_close(torch.tensor(got), torch.tensor([e[i] for e in expected]), rtol=1e-5, atol=1e-7,
+                     msg=f"module {i} ({model[i]}): norm of the gradient w.r.t. its output")
+
+
+@exercise("ch07.GradStatsHook", points=3)
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+def test_grad_stats_hook_removes_its_hooks(ch):
+    model = mlp(1)
+    x = torch.randn(4, 5)
+    with ch.GradStatsHook(model) as grads:
+        model(x).sum().backward()
+    counts = [len(m._backward_hooks) for m in model]
+    assert counts == [0] * len(model), f"backward hooks left after the with block: {counts}"
+    model(x).sum().backward()
+    assert [len(n) for n in grads.norms] == [1] * len(model), \
+        "after removal nothing is recorded, and each module has its own list of norms"
+
+
+# --- lsuv_init (beyond) ---------------------------------------------------------------------------
+
+class ShiftedLeaky(nn.Module):
+    """leaky_relu(x, 0.1) - 0.4, written here so these tests do not depend on ch.GeneralRelu."""
+
+    def forward(self, x):
+        return F.leaky_relu(x, 0.1) - 0.4
+
+
+def conv_stack(seed):
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Sequential(nn.Conv2d(1, 6, 5, stride=2, padding=2), ShiftedLeaky()),
+        nn.Sequential(nn.Conv2d(6, 8, 3, stride=2, padding=1), ShiftedLeaky()),
+        nn.Sequential(nn.Conv2d(8, 8, 3, stride=2, padding=1), ShiftedLeaky()),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10),
+    )
+
+
+@exercise("ch07.lsuv_init", points=3)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lsuv_init_gives_each_layer_unit_variance(ch, seed):
+    model = conv_stack(seed)
+    xb = torch.randn(64, 1, 16, 16, generator=torch.Generator().manual_seed(seed))
+    params = [id(p) for p in model.parameters()]
+    results = [ch.lsuv_init(model, layer[1], layer[0], xb) for layer in model[:3]]
+    assert [id(p) for p in model.parameters()] == params, \
+        "lsuv_init must change the weights and biases in place, not replace the parameters (an optimiser holds them)"
+    assert forward_hook_count(model.modules()) == [0] * len(list(model.modules())), "lsuv_init left a hook behind"
+    with torch.no_grad():
+        h = xb
+        for i, layer in enumerate(model[:3]):
+            h = layer(h)
+            mean, std = results[i]
+            assert abs(h.mean().item()) < 1.5e-3 and abs(h.std().item() - 1) < 1.5e-3, \
+                f"layer {i}: after lsuv_init its output has mean {h.mean().item():.5f}, std {h.std().item():.5f}; expected 0 and 1"
+            assert_close(torch.tensor([mean, std]), torch.tensor([h.mean().item(), h.std().item()]), rtol=0, atol=1e-5,
+                         msg=f"layer {i}: lsuv_init must return the mean and std of the output it measured last")
+
+
+@exercise("ch07.lsuv_init", points=3)
+def test_lsuv_init_stops_after_max_iter_and_removes_its_hook(ch):
+    torch.manual_seed(0)
+    conv, act = nn.Conv2d(1, 4, 3), nn.ReLU()  # a ReLU's output cannot have mean 0 and std 1
+    model = nn.Sequential(conv, act)
+    calls = []
+    model.register_forward_pre_hook(lambda mod, inp: calls.append(1))
+    xb = torch.randn(16, 1, 8, 8)
+    mean, std = ch.lsuv_init(model, act, conv, xb, max_iter=5)
+    assert len(calls) <= 6, f"with max_iter=5, expected at most 6 forward passes, got {len(calls)}"
+    with torch.no_grad():
+        out = act(conv(xb))
+    assert_close(torch.tensor([mean, std]), torch.tensor([out.mean().item(), out.std().item()]), rtol=0, atol=1e-5,
+                 msg="after max_iter adjustments, lsuv_init must return the statistics of the adjusted layer (measure again)")
+    assert forward_hook_count([conv, act]) == [0, 0], "lsuv_init left a hook behind"
+
+
+@exercise("ch07.lsuv_init", points=3)
+def test_lsuv_init_removes_its_hook_on_error(ch):
+    conv, act = nn.Conv2d(1, 4, 3), nn.ReLU()
+
+    def broken_model(x):
+        act(conv(x))
+        raise RuntimeError("model failed")
+
+    with pytest.raises(RuntimeError) as info:
+        ch.lsuv_init(broken_model, act, conv, torch.randn(4, 1, 8, 8))
+    if isinstance(info.value, NotImplementedError):
+        raise info.value
+    assert "model failed" in str(info.value), f"the model's error must propagate, got {info.value!r}"
+    assert forward_hook_count([conv, act]) == [0, 0], "lsuv_init must remove its hook even when the model raises"
