@@ -191,6 +191,13 @@ def check_maintainer_tests(_chapters) -> list[str]:
     return []
 
 
+def _book_env() -> dict:
+    """The notebooks import `solutions` and `grader` from this checkout, even where another copy of the
+    repository is the one installed in editable mode."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
 def notebooks(chapters: list[str] | None) -> list[Path]:
     found = sorted((ROOT / "book").glob("*.ipynb"))
     if chapters is None:
@@ -212,7 +219,8 @@ def check_notebooks(chapters: list[str] | None) -> list[str]:
         if " at 0x" in text:
             problems.append(f"{path.name}: an output shows a memory address")
     completed = subprocess.run([sys.executable, "-m", "pytest", "--nbval", *map(str, paths), "-q", "--no-header",
-                                "-p", "no:cacheprovider", "-o", "timeout=900"], cwd=ROOT, capture_output=True, text=True)
+                                "-p", "no:cacheprovider", "-o", "timeout=900"], cwd=ROOT, capture_output=True, text=True,
+                               env=_book_env())
     if completed.returncode != 0:
         problems.append(f"nbval failed:\n{completed.stdout[-4000:]}")
     return problems
@@ -220,7 +228,7 @@ def check_notebooks(chapters: list[str] | None) -> list[str]:
 
 def check_book(_chapters) -> list[str]:
     command = ["jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"]
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_book_env())
     if completed.returncode != 0:
         return [f"`{' '.join(command)}` failed:\n{(completed.stdout + completed.stderr)[-4000:]}"]
     print(f"    built {ROOT / '_build' / 'html' / 'index.html'}")
