@@ -1,23 +1,23 @@
 """What does looking inside cost? Training with chapter 7's statistics hooks next to training without.
 
-Trains the chapter's CNN (`conv_layer` with `GeneralRelu(leak=0.1, sub=0.4, maxv=6)`, filters
-8-16-32-64-64, Kaiming init) on the MNIST digits with the chapter's `Runner`, twice per repetition:
-once plain, and once inside `with Hooks(model, partial(append_stats, lo=-7, hi=7))`, which records
+Trains the chapter's third CNN (`conv_layer` with `GeneralRelu(leak=0.1, sub=0.4, maxv=6)`,
+filters 16-32-64-64-64, Kaiming init, batches of 32, as in the notebook) on the MNIST digits with
+the chapter's `Runner`, twice per repetition: once plain, and once inside `with Hooks(model, partial(append_stats, lo=-7, hi=7))`, which records
 on every layer of the model, at every training batch, the mean, the std and a 40-bin histogram of
 its output (detached, on the CPU). Both runs start from the same weights and see the same batches;
 they are timed interleaved, so both see the same machine load. The script prints the median time
 with hooks divided by the median time without, measured in one run. Target: at most 1.25.
 
-    python benchmarks/bench_hooks.py                      # 1 epoch, 7 repetitions, batch size 64
+    python benchmarks/bench_hooks.py                      # 1 epoch, 7 repetitions, batch size 32
     python benchmarks/bench_hooks.py --repeats 11 --threads 0 --bs 32
 
 By default PyTorch runs on one thread, and the ratio printed last is that of the CPU time this
 process used (`time.process_time`), which other programs on a busy machine do not inflate; with
 `--threads N` (N > 1) or `--threads 0` it is the wall-clock ratio. Both are printed.
 
-The hooks' cost per layer and batch is three reductions and one `histc` over the activation, a few
-passes over memory the forward pass has just written, against the convolutions' forward and
-backward passes; on a GPU each recorded batch also copies the activation to the CPU.
+The hooks' cost per layer and batch is a mean, a std (`mean_std`) and a histogram (`fast_histc`) of
+the activation, a few passes over memory the forward pass has just written, against the
+convolutions' forward and backward passes; on a GPU each recorded batch also copies the activation to the CPU.
 """
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ Later chapters use `conv_layer`, `GeneralRelu`, `init_cnn`, `Hook`, `Hooks`, `ap
 """
 from __future__ import annotations
 
+import functools
 import math
 from functools import partial
 
@@ -155,19 +156,27 @@ class Hooks(ListContainer):
         # END SOLUTION
 
 
+@functools.lru_cache(maxsize=16)
+def _lane_offsets(n: int, lanes: int, stride: int, dtype: torch.dtype) -> torch.Tensor:
+    """`n` values `0, stride, ..., (lanes - 1) * stride` repeated: value `i` gets lane `i % lanes`."""
+    return torch.arange(n, dtype=torch.int32).remainder_(lanes).mul_(stride).to(dtype)
+
+
 def fast_histc(x: torch.Tensor, bins: int = 40, lo: float = 0, hi: float = 10) -> torch.Tensor:
     r"""The counts `x.histc(bins, lo, hi)` gives, computed two to three times faster on the CPU.
 
     `histc` puts value $v$ in bin $\lfloor (v - lo)\, \text{bins} / (hi - lo) \rfloor$, counts
-    $v = hi$ in the last bin, and drops values outside $[lo, hi]$. Here one multiply-add turns
-    every value into its bin number plus one, a clamp sends everything below `lo` to bucket 0 and
-    everything from `hi` up to bucket `bins + 1` (after the clamp every number is >= 0, so the
-    conversion to integers, which truncates, rounds down), and `bincount` counts all buckets in
-    one pass; the two overflow buckets are then dropped (values exactly equal to `hi`, the only
-    ones in the top bucket that `histc` keeps, are added back to the last bin).
+    $v = hi$ in the last bin, and drops values outside $[lo, hi]$. Here the same arithmetic, in
+    the same order, turns every value into its bin number plus one; a clamp sends everything below
+    `lo` to bucket 0 and everything from `hi` up to bucket `bins + 1` (after the clamp every number
+    is >= 0, so the conversion to integers, which truncates, rounds down); and `bincount` counts
+    all buckets in one pass. The two overflow buckets are then dropped (values exactly equal to
+    `hi`, the only ones in the top bucket that `histc` keeps, are added back to the last bin).
 
-    A value within float rounding of a bin edge may land in the bin next to the one `histc`
-    picks. Below 8,192 values `histc` itself is called: its single call costs less than the
+    `bincount` adds one to a counter per value, and when neighbouring values fall in the same bin
+    (half of a ReLU's outputs are 0) each addition waits for the one before. So the values are dealt
+    round-robin into 4 interleaved histograms (value `i` goes to lane `i % 4`), which are summed at
+    the end. Below 8,192 values `histc` itself is called: its single call costs less than the
     handful of operations here.
 
     >>> x = torch.cat([torch.tensor([-1.0, 0.0, 0.2, 0.3, 9.9, 10.0, 11.0]), torch.rand(20000) * 10])
@@ -178,13 +187,35 @@ def fast_histc(x: torch.Tensor, bins: int = 40, lo: float = 0, hi: float = 10) -
     """
     if x.numel() < 8192:  # a few microseconds either way: histc's single call is cheaper here
         return x.histc(bins, lo, hi)
-    scale = bins / (hi - lo)
-    bucket = (x.reshape(-1) * scale).add_(1.0 - lo * scale).clamp_(0, bins + 1)
-    buckets = torch.bincount(bucket.to(torch.uint8 if bins < 254 else torch.int64), minlength=bins + 2)
+    lanes, width = 4, bins + 2
+    dtype = torch.int16 if lanes * width <= torch.iinfo(torch.int16).max else torch.int32
+    flat = x.reshape(-1)
+    bucket = (flat - lo).mul_(bins).div_(hi - lo).add_(1).clamp_(0, bins + 1).to(dtype)
+    bucket += _lane_offsets(flat.numel(), lanes, width, dtype)
+    buckets = torch.bincount(bucket, minlength=lanes * width).view(lanes, width).sum(0)
     counts = buckets[1:-1].to(x.dtype if x.dtype.is_floating_point else torch.float32)
     if buckets[-1] > 0:
         counts[-1] += (x == hi).sum()
     return counts
+
+
+def mean_std(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""`(x.mean(), x.std())`, the unbiased std, in fewer passes over `x` than `x.std()` takes on the CPU.
+
+    The two-pass formula of chapter 3: the mean $\bar x$ first, then
+    $\sigma = \sqrt{\sum_i (x_i - \bar x)^2 / (N - 1)}$, the sum of squares as one dot product
+    of the deviations with themselves. Subtracting the mean first keeps it accurate in float32.
+
+    >>> x = torch.tensor([1.0, 2.0, 4.0, 9.0])
+    >>> [round(v.item(), 4) for v in mean_std(x)], round(x.std().item(), 4)
+    ([4.0, 3.559], 3.559)
+
+    Book: chapter 7, "What looking costs".
+    """
+    flat = x.reshape(-1)
+    mean = flat.mean()
+    dev = flat - mean
+    return mean, (dev.dot(dev) / (flat.numel() - 1)).sqrt()
 
 
 def append_stats(hook, mod, inp, outp, bins: int = 40, lo: float = 0, hi: float = 10) -> None:
@@ -194,9 +225,9 @@ def append_stats(hook, mod, inp, outp, bins: int = 40, lo: float = 0, hi: float 
     `mod.training` is True, one entry is appended to each: `outp.mean()` and `outp.std()`
     (0-d float tensors; `std` is PyTorch's default, the unbiased one) and the histogram
     `outp.histc(bins, lo, hi)`, a float tensor of `bins` counts of the values in `[lo, hi]` (in
-    equal bins; values outside the range are *not counted*). `fast_histc(acts, bins, lo, hi)`
-    gives the same counts faster; either will do. All three are detached from the graph and on
-    the CPU (the histogram is computed there, where it is exact), so recording never keeps a
+    equal bins; values outside the range are *not counted*). `mean_std(acts)` and
+    `fast_histc(acts, bins, lo, hi)` give the same numbers faster; either way will do. All three
+    are detached from the graph and on the CPU (the histogram is computed there, where it is exact), so recording never keeps a
     training graph or GPU memory alive. In eval mode nothing is appended.
 
     Register it with `Hooks(model, append_stats)`, or `partial(append_stats, bins=40, lo=-7, hi=7)`
@@ -218,8 +249,9 @@ def append_stats(hook, mod, inp, outp, bins: int = 40, lo: float = 0, hi: float 
         return
     acts = outp.detach().float().cpu()
     means, stds, hists = hook.stats
-    means.append(acts.mean())
-    stds.append(acts.std())
+    mean, std = mean_std(acts)  # acts.mean(), acts.std() in fewer passes
+    means.append(mean)
+    stds.append(std)
     hists.append(fast_histc(acts, bins, lo, hi))
     # END SOLUTION
 

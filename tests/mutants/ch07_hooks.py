@@ -69,7 +69,7 @@ MUTANTS = [
            old="    if not mod.training:\n        return\n",
            new=""),
     Mutant("ch07.append_stats", "population std instead of torch's default",
-           old="    stds.append(acts.std())",
+           old="    stds.append(std)",
            new="    stds.append(acts.std(unbiased=False))"),
 
     # get_hist
