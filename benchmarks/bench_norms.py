@@ -1,8 +1,9 @@
 """How fast is chapter 8's from-scratch BatchNorm next to PyTorch's fused `nn.BatchNorm2d`?
 
 Prints the median forward+backward time of the chapter's `BatchNorm` divided by that of
-`nn.BatchNorm2d` (training mode, CNN-sized activations), in eager mode and with both layers under
-`torch.compile`, measured in one run. Targets: eager at most 3.5, compiled at most 1.0.
+`nn.BatchNorm2d` (training mode, CNN-sized activations), with the chapter's layer run eagerly and under
+`torch.compile`, each against `nn.BatchNorm2d` as PyTorch ships it (one fused kernel each way), measured
+in one run. Targets: eager at most 3.5, compiled at most 1.0.
 
     python benchmarks/bench_norms.py                     # the default sizes
     python benchmarks/bench_norms.py --shape 64 32 14 14 --repeats 50 --threads 1
