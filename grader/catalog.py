@@ -55,10 +55,6 @@ class Exercise:
     hints: list[str] = field(default_factory=list)
     beyond: bool = False
 
-    @property
-    def short(self) -> str:
-        return self.id.split(".", 1)[1]
-
 
 def chapter_names() -> list[str]:
     """The chapters that have a solutions module, in order: ["ch01_callbacks", ...]."""

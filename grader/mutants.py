@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 from .catalog import SOLUTIONS, TESTS, CatalogError, parse_regions
 

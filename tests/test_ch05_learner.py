@@ -6,8 +6,6 @@ with PyTorch, `numpy.interp` for piecewise-linear schedules, the closed-form exp
 `torch.nn.utils.clip_grad_norm_`, and behaviour a caller can observe (what was restored, what ran).
 """
 import copy
-import math
-from functools import partial
 from types import SimpleNamespace
 
 import numpy as np

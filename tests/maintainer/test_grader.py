@@ -5,7 +5,6 @@ Run by `python -m grader check`; kept out of a learner's plain `pytest` (it grad
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
