@@ -46,7 +46,7 @@ RELU = dict(leak=0.1, sub=0.4, maxv=6.0)
 
 def train_once(model0, data, epochs: int, lr: float, hooked: bool, device: torch.device):
     """(wall seconds, CPU seconds) of `epochs` of training a copy of `model0`, with or without the hooks."""
-    model = copy.deepcopy(model0).to(device)
+    model = copy.deepcopy(model0)  # DeviceCallback moves it to `device` in place
     learn = Learner(model, torch.optim.SGD(model.parameters(), lr=lr), torch.nn.functional.cross_entropy, data)
     run = Runner(cb_funcs=[partial(DeviceCallback, device), partial(BatchTransformXCallback, view_tfm(1, 28, 28))])
     torch.manual_seed(0)  # the same shuffled batches for both

@@ -11,7 +11,6 @@ Later chapters use `conv_layer`, `GeneralRelu`, `init_cnn`, `Hook`, `Hooks`, `ap
 """
 from __future__ import annotations
 
-import functools
 import math
 from functools import partial
 
