@@ -77,9 +77,10 @@ class ListContainer:
       `__index__` (a numpy integer, say), exactly as a list takes it; gives one item.
     - `lc[a:b:c]` gives a list, as a list's slice does.
     - `lc[mask]` for a list of bools gives a list of the items where the mask is True; a mask whose
-      length is not `len(lc)` raises IndexError.
-    - `lc[[i, j, ...]]` (any iterable of indices, negative allowed) gives `[items[i], items[j], ...]`;
-      an index out of range raises IndexError.
+      length is not `len(lc)` raises IndexError. A one-dimensional numpy array or torch tensor of
+      booleans is a mask too (as numpy and PyTorch treat it), not a list of the indices 0 and 1.
+    - `lc[[i, j, ...]]` (any iterable of indices, negative allowed, or a one-dimensional integer
+      array or tensor) gives `[items[i], items[j], ...]`; an index out of range raises IndexError.
     - `lc[...] = value` sets like a list for one index or a slice. For a mask or an index list,
       `value` is either a list or tuple with one value per selected position (ValueError if the
       lengths differ) or a single value given to every selected position.

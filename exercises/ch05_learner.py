@@ -148,8 +148,15 @@ class Callback:
 
 
 def defines(cb, event: str) -> bool:
-    """Whether callback `cb` itself (its class or its instance, not its runner) has a method `event`."""
-    return event in vars(cb) or callable(getattr(type(cb), event, None))
+    """Whether calling `cb(event)` can do anything: False only for a callback that dispatches with
+    `Callback.__call__` and has no method `event` (on its class, or set on the object itself).
+
+    A callback that handles events in a `__call__` of its own, or a plain callable that is not a
+    `Callback`, must see every event, so it always counts as defining it.
+    """
+    if isinstance(cb, Callback) and type(cb).__call__ is Callback.__call__:
+        return event in vars(cb) or callable(getattr(type(cb), event, None))
+    return True
 
 
 class TrainEvalCallback(Callback):
@@ -200,9 +207,14 @@ class Runner:
     - `CancelBatchException` ends the batch: `after_cancel_batch`, then `after_batch` (always).
     - `CancelEpochException` ends the pass over the current loader: `after_cancel_epoch`.
     - `CancelTrainException` ends the fit: `after_cancel_train`, then `after_fit` (always).
-    - Callbacks run sorted by `_order` (stable). Sort them once per fit and remember which callbacks
-      define which event: `run(event)` is called about ten times per batch and must not re-sort or
-      re-scan them.
+    - `CancelEpochException` is caught only around the batches of a pass: raised from `begin_epoch`,
+      `begin_validate` or `after_epoch` it is not, and escapes `fit()` (after `after_fit` has run).
+    - Callbacks run sorted by `_order` (stable). Sort them once per fit and remember, per event, which
+      callbacks can handle it (`defines`): `run(event)` is called about ten times per batch and must not
+      re-sort or re-scan them. That must not change what runs: a callback with its own `__call__` sees
+      every event, and callbacks added to `run.cbs` during a fit are sorted in and seen at once. (A
+      method attached to a callback object during a fit is seen from the first event it handles after
+      the fit has started; one attached after that event first fired is seen from the next fit.)
 
     Attributes a callback can read: `model, opt, loss_func, data` (from the learner), `xb, yb, pred,
     loss` (the current batch), `in_train, epochs, epoch, n_epochs, n_iter, iters, iter, dl`.
@@ -229,7 +241,7 @@ class Runner:
             setattr(self, cb.name, cb)
             cbs.append(cb)
         self.cbs = [TrainEvalCallback()] + cbs
-        self._handlers = {}
+        self._sorted, self._handlers = None, {}
 
     @property
     def model(self):

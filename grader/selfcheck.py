@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import catalog, mutants, stubs
+from .execute import OTHER_KERNELS, book_env, run_all
 from .catalog import ROOT, CatalogError
 
 MIN_HINT_LEVELS = 3
@@ -191,13 +192,6 @@ def check_maintainer_tests(_chapters) -> list[str]:
     return []
 
 
-def _book_env() -> dict:
-    """The notebooks import `solutions` and `grader` from this checkout, even where another copy of the
-    repository is the one installed in editable mode."""
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path}
-
-
 def notebooks(chapters: list[str] | None) -> list[Path]:
     found = sorted((ROOT / "book").glob("*.ipynb"))
     if chapters is None:
@@ -220,15 +214,27 @@ def check_notebooks(chapters: list[str] | None) -> list[str]:
             problems.append(f"{path.name}: an output shows a memory address")
     completed = subprocess.run([sys.executable, "-m", "pytest", "--nbval", *map(str, paths), "-q", "--no-header",
                                 "-p", "no:cacheprovider", "-o", "timeout=900"], cwd=ROOT, capture_output=True, text=True,
-                               env=_book_env())
+                               env=book_env())
     if completed.returncode != 0:
         problems.append(f"nbval failed:\n{completed.stdout[-4000:]}")
     return problems
 
 
+def check_other_kernels(chapters: list[str] | None) -> list[str]:
+    """Every notebook runs to the end with other CPU kernels: every claim's assertion holds there too."""
+    paths = notebooks(chapters)
+    print("    " + " ".join(f"{k}={v}" for k, v in OTHER_KERNELS.items()))
+    problems = []
+    for result in run_all(paths, other_kernels=True, jobs=2):
+        print(f"    {result['notebook']:<28} {result['seconds']:6.1f} s  {'FAILED' if result['error'] else 'ok'}")
+        if result["error"]:
+            problems.append(f"{result['notebook']} fails with other CPU kernels: {result['error']}")
+    return problems
+
+
 def check_book(_chapters) -> list[str]:
     command = ["jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"]
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_book_env())
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=book_env())
     if completed.returncode != 0:
         return [f"`{' '.join(command)}` failed:\n{(completed.stdout + completed.stderr)[-4000:]}"]
     print(f"    built {ROOT / '_build' / 'html' / 'index.html'}")
@@ -267,6 +273,8 @@ def main(chapter: str | None = None, fast: bool = False) -> int:
     if not fast:
         check.run("every notebook executes and reproduces its outputs (nbval)", check_notebooks,
                   chapters if chapter else None)
+        check.run("every notebook runs, every claim's assertion holding, with other CPU kernels (another machine)",
+                  check_other_kernels, chapters if chapter else None)
         if not chapter:
             check.run("the book builds with no warning (jupyter-book build . -W -n --keep-going)", check_book, None)
             check.run("every page works in a real browser (headless Chromium)", check_browser, None)

@@ -84,9 +84,10 @@ class ListContainer:
       `__index__` (a numpy integer, say), exactly as a list takes it; gives one item.
     - `lc[a:b:c]` gives a list, as a list's slice does.
     - `lc[mask]` for a list of bools gives a list of the items where the mask is True; a mask whose
-      length is not `len(lc)` raises IndexError.
-    - `lc[[i, j, ...]]` (any iterable of indices, negative allowed) gives `[items[i], items[j], ...]`;
-      an index out of range raises IndexError.
+      length is not `len(lc)` raises IndexError. A one-dimensional numpy array or torch tensor of
+      booleans is a mask too (as numpy and PyTorch treat it), not a list of the indices 0 and 1.
+    - `lc[[i, j, ...]]` (any iterable of indices, negative allowed, or a one-dimensional integer
+      array or tensor) gives `[items[i], items[j], ...]`; an index out of range raises IndexError.
     - `lc[...] = value` sets like a list for one index or a slice. For a mask or an index list,
       `value` is either a list or tuple with one value per selected position (ValueError if the
       lengths differ) or a single value given to every selected position.
@@ -125,6 +126,10 @@ class ListContainer:
         """Turn a boolean mask or an iterable of indices into the positions (0..len-1) it selects."""
         # BEGIN SOLUTION
         n = len(self.items)
+        if hasattr(idx, "dtype") and hasattr(idx, "tolist"):  # a numpy array or a torch tensor
+            if getattr(idx, "ndim", 1) != 1:
+                raise IndexError(f"an array index must be one-dimensional, not of shape {tuple(idx.shape)}")
+            idx = idx.tolist()  # Python bools or ints: numpy.bool_ and 0-d tensors are neither
         idx = list(idx)
         if idx and all(isinstance(i, bool) for i in idx):
             if len(idx) != n:

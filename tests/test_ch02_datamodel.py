@@ -4,7 +4,8 @@ managers, names from class names, and a miniature nn.Module.
 Oracles: Python's own `list` (indexing, slicing, assignment and deletion), `itertools.compress` for
 masks, `copy` and `pickle` round trips, a fake clock for `Timer`, names assembled from their words
 for `camel2snake`, and the behaviour a caller of `nn.Module` relies on (registration order, hook
-order and arguments, handles that remove). No torch: this chapter grades in pure Python.
+order and arguments, handles that remove). Pure Python, but for one test that indexes with a torch tensor
+(the case that was once wrong), which imports torch when it runs.
 """
 import copy
 import itertools
@@ -191,6 +192,49 @@ def test_list_container_index_list(ch, case, out_of_range):
         got = outcome(select_list, lc, idx)
         expected = outcome(select_list, items, indices)
         assert got == expected, f"ListContainer({items})[{shown}]: expected {expected}, got {got}"
+
+
+@exercise("ch02.ListContainer", points=3)
+@no_shrink
+@given(case=items_and_mask(), indices=st.lists(st.integers(0, 13), max_size=5))
+def test_list_container_numpy_masks_and_index_arrays(ch, case, indices):
+    import numpy as np
+
+    items, mask = case
+    indices = [i for i in indices if i < len(items)]
+    array_mask, array_indices = np.array(mask, dtype=bool), np.array(indices, dtype=np.int64)
+    expected = list(itertools.compress(items, mask))
+    got = outcome(select_list, ch.ListContainer(list(items)), array_mask)
+    assert got == ("ok", expected), (f"ListContainer({items})[np.array({mask})]: a numpy boolean array is a mask, "
+                                     f"as in numpy: expected {expected}, got {got}")
+    got = outcome(select_list, ch.ListContainer(list(items)), array_indices)
+    assert got == ("ok", [items[i] for i in indices]), (
+        f"ListContainer({items})[np.array({indices})]: an integer array is a list of indices; got {got}")
+    lc = ch.ListContainer(list(items))
+    del lc[array_mask]
+    kept = [item for item, drop in zip(items, mask) if not drop]
+    assert lc.items == kept, f"del ListContainer({items})[np.array({mask})]: expected {kept}, got {lc.items}"
+    lc = ch.ListContainer(list(items))
+    lc[array_mask] = "x"
+    assert lc.items == ["x" if keep else item for item, keep in zip(items, mask)], (
+        f"ListContainer({items})[np.array({mask})] = 'x' sets the masked items; got {lc.items}")
+
+
+@exercise("ch02.ListContainer", points=3)
+def test_list_container_torch_boolean_mask(ch):
+    import torch  # the one test of chapter 2 that needs torch: a tensor mask, the case that was once wrong
+
+    lc = ch.ListContainer(list("abcde"))
+    mask = torch.tensor([True, False, True, False, True])
+    got = outcome(select_list, lc, mask)
+    assert got == ("ok", ["a", "c", "e"]), (
+        "ListContainer(list('abcde'))[torch.tensor([True, False, True, False, True])] must select 'a', 'c', 'e' "
+        f"as PyTorch does; got {got} (iterating a tensor gives 0-d tensors, which are not bools: True reads as 1)")
+    got = outcome(select_list, lc, torch.tensor([4, -5]))
+    assert got == ("ok", ["e", "a"]), f"an integer tensor is a list of indices: lc[torch.tensor([4, -5])] gave {got}"
+    got = outcome(select_list, lc, torch.ones(5, 1, dtype=torch.bool))
+    assert got[0] == "raises" and got[1] is IndexError, (
+        f"a two-dimensional mask (shape (5, 1)) for a flat container must raise IndexError; got {got}")
 
 
 @exercise("ch02.ListContainer", points=3)

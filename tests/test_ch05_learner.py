@@ -255,6 +255,51 @@ def test_runner_sorts_callbacks_by_order(ch):
 
 
 @exercise("ch05.Runner", points=3)
+def test_runner_calls_a_callback_with_its_own_dispatch_for_every_event(ch):
+    seen = []
+
+    class Dispatcher(ch.Callback):  # handles events in __call__, as Callback's contract allows
+        def __call__(self, cb_name):
+            seen.append(cb_name)
+            return False
+
+    ch.Runner(cbs=[Dispatcher()]).fit(1, make_learn())
+    expected = ["begin_fit"] + full_epoch() + ["after_fit"]
+    assert seen == expected, ("a callback that overrides __call__ must be called for every event, like any "
+                              "other callback: " + explain(seen, expected))
+
+
+@exercise("ch05.Runner", points=3)
+def test_runner_calls_a_callback_added_during_the_fit(ch):
+    log = []
+    late = tracer(ch, log, tag="late")
+
+    class Adder(ch.Callback):
+        def after_epoch(self):
+            if late not in self.run.cbs:
+                late.set_runner(self.run)
+                self.run.cbs.append(late)
+
+    ch.Runner(cbs=[Adder()]).fit(2, make_learn())
+    got = [event for tag, event in log]
+    expected = full_epoch() + ["after_fit"]
+    assert got == expected, (
+        "a callback appended to run.cbs in after_epoch of the first epoch must see every event from the next "
+        "one on, as in the lesson's Runner (which sorted run.cbs at every event): " + explain(got, expected))
+
+
+@exercise("ch05.Runner", points=3)
+@pytest.mark.parametrize("event", ["begin_epoch", "begin_validate", "after_epoch"])
+def test_runner_lets_cancel_epoch_outside_the_batches_escape(ch, event):
+    log = []
+    with pytest.raises(ch.CancelEpochException):
+        ch.Runner(cbs=[tracer(ch, log, raise_at=event, exc=ch.CancelEpochException)]).fit(1, make_learn())
+    assert log[-1] == "after_fit" and "after_cancel_epoch" not in log, (
+        f"CancelEpochException raised in {event} (outside a pass over the batches) is not caught: fit() runs "
+        f"after_fit and lets it escape; got the events {log}")
+
+
+@exercise("ch05.Runner", points=3)
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_runner_trains_like_a_plain_loop(ch, momentum):
     learn, oracle = make_learn(momentum=momentum), make_learn(momentum=momentum)

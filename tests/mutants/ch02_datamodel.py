@@ -22,6 +22,17 @@ MUTANTS = [
     Mutant("ch02.ListContainer", "only ints count as one index (numpy integers and __index__ objects do not)",
            old="        try:\n            operator.index(idx)\n        except TypeError:\n            return False\n        return True",
            new="        return isinstance(idx, int)"),
+    Mutant("ch02.ListContainer", "iterates a numpy or torch boolean array as it is, so its elements are not bools "
+           "(a tensor mask selects items 0 and 1, a numpy mask raises TypeError)",
+           old='''        if hasattr(idx, "dtype") and hasattr(idx, "tolist"):  # a numpy array or a torch tensor
+            if getattr(idx, "ndim", 1) != 1:
+                raise IndexError(f"an array index must be one-dimensional, not of shape {tuple(idx.shape)}")
+            idx = idx.tolist()  # Python bools or ints: numpy.bool_ and 0-d tensors are neither
+''', new=""),
+    Mutant("ch02.ListContainer", "accepts an array of any shape, so a (5, 1) mask is read as a list of rows",
+           old='''            if getattr(idx, "ndim", 1) != 1:
+                raise IndexError(f"an array index must be one-dimensional, not of shape {tuple(idx.shape)}")
+''', new=""),
     Mutant("ch02.ListContainer", "does not check the mask's length (zip silently stops at the shorter)",
            old="            if len(idx) != n:\n                raise IndexError(f\"a boolean mask of length {len(idx)} for {n} items: the lengths must match\")\n",
            new=""),
