@@ -1,15 +1,23 @@
 # Your copy of the exercises, generated from solutions/ch01_callbacks.py by `python -m grader make-exercises`.
 # Replace each `raise NotImplementedError(...)` with your code, then grade it with
 # `pytest tests/test_ch01_callbacks.py` or `python -m grader`.
-"""Chapter 1: callbacks, closures, `partial` and callable classes (book/ch01_callbacks.ipynb)."""
+"""Chapter 1: callbacks, closures, `partial` and callable classes (book/ch01_callbacks.ipynb).
+
+Your copy of the exercises: replace each `raise NotImplementedError(...)` with your code.
+The docstrings say what each exercise takes and returns; `pytest tests/test_ch01_callbacks.py`
+grades them, and `python -m grader hint ID` gives hints.
+"""
 from __future__ import annotations
 
 import inspect
 import time
 
 
-def show_progress(epoch: int, exclamation: str = "Awesome") -> None:
-    """Print one progress line, e.g. `Awesome! We've finished epoch 3!`."""
+def show_progress(exclamation: str, epoch: int) -> None:
+    """Print one progress line, e.g. `show_progress("Awesome", 3)` prints `Awesome! We've finished epoch 3!`.
+
+    The exclamation comes first, as in the lesson, so that `partial(show_progress, "OK I guess")` fixes it.
+    """
     print(f"{exclamation}! We've finished epoch {epoch}!")
 
 
@@ -104,7 +112,7 @@ def make_counter(start: int = 0, step: int = 1):
     >>> d = make_counter(10, step=5); d(), c()
     (15, 4)
 
-    Book: chapter 1, "Closures" (beyond the chapter: state that changes).
+    Book: chapter 1, "Closures that change their state" (beyond the chapter: the fix it names).
     """
     raise NotImplementedError('Exercise ch01.make_counter: Return a function `count()` that returns `start + step`, then `start + 2*step`, ... per call.')
 

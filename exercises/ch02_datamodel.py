@@ -3,8 +3,10 @@
 # `pytest tests/test_ch02_datamodel.py` or `python -m grader`.
 """Chapter 2: Python's data model (dunder methods) and reading library source.
 
-Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
-writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
+Your copy of the exercises: replace each `raise NotImplementedError(...)` with your code.
+The docstrings say what each exercise takes and returns; `pytest tests/test_ch02_datamodel.py`
+grades them, and `python -m grader hint ID` gives hints.
+
 `listify`, `ListContainer` and `camel2snake` are used again by chapters 5 and 7.
 """
 from __future__ import annotations
@@ -161,7 +163,8 @@ class Delegator:
     >>> import copy; copy.copy(d).wrapped
     [3, 1, 2]
 
-    Book: chapter 2, "Attribute access: `__getattr__`, `__getattribute__`, `__setattr__`".
+    Book: chapter 2, "Attribute access: `__getattribute__`, `__getattr__`, `__setattr__`" and
+    "Forwarding attributes, and the recursion trap".
     """
 
     def __init__(self, wrapped):
@@ -278,7 +281,7 @@ class MiniModule:
     >>> net(3), seen, [type(c).__name__ for c in net.children()]
     (12, [((3,), 6)], ['Double', 'Double'])
 
-    Book: chapter 2, "nn.Module in miniature".
+    Book: chapter 2, "`nn.Module` in miniature".
     """
 
     def __init__(self):

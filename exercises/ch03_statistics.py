@@ -3,8 +3,9 @@
 # `pytest tests/test_ch03_statistics.py` or `python -m grader`.
 """Chapter 3: variance, covariance, correlation — and floating point.
 
-Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
-writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
+Your copy of the exercises: replace each `raise NotImplementedError(...)` with your code.
+The docstrings say what each exercise takes and returns; `pytest tests/test_ch03_statistics.py`
+grades them, and `python -m grader hint ID` gives hints.
 
 Every reduction takes `dim` like PyTorch's: `None` (all elements), an int, or a tuple of ints; and
 `keepdim`, which keeps the reduced dimensions with size 1 so the result broadcasts against the input.
@@ -53,7 +54,7 @@ def variance(x: Tensor, dim: Dim = None, keepdim: bool = False, correction: int 
     tensor([[1.],
             [0.]])
 
-    Book: chapter 3, "Variance" and "Population or sample?".
+    Book: chapter 3, "Variance and standard deviation" and "Population or sample?".
     """
     raise NotImplementedError('Exercise ch03.variance: Variance of `x` over `dim`: the sum of squared deviations from the mean, over `n - correction`.')
 
@@ -80,13 +81,14 @@ def mean_abs_dev(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """Mean absolute deviation of `x` over `dim`: the mean of |x - mean(x)|.
 
     The deviations are taken from the mean over the same `dim`. Same shapes and dtype as `variance`.
-    It grows only linearly with an outlier's distance, where the standard deviation is dominated by
-    its square.
+    Both it and the standard deviation grow linearly with a far outlier's distance a, but the
+    standard deviation like a / sqrt(n) and the mean absolute deviation only like 2a / n: one outlier
+    moves it much less.
 
     >>> mean_abs_dev(torch.tensor([1., 2., 4., 18.]))
     tensor(5.8750)
 
-    Book: chapter 3, "Mean absolute deviation and outliers".
+    Book: chapter 3, "Mean absolute deviation".
     """
     raise NotImplementedError('Exercise ch03.mean_abs_dev: Mean absolute deviation of `x` over `dim`: the mean of |x - mean(x)|.')
 
@@ -114,8 +116,10 @@ def correlation(x: Tensor, y: Tensor, dim: Dim = None, keepdim: bool = False) ->
 
     r = cov(x, y) / (std(x) * std(y)) with the *population* covariance and the
     *population* standard deviations (all three divide by n; mixing in `torch.std`'s default n - 1
-    scales r by (n-1)/n). `x` and `y` have the same shape; the result, between -1 and 1, has the
-    shape of `variance(x, dim, keepdim)`. Constant inputs give nan (0/0).
+    scales r by (n-1)/n). `x` and `y` broadcast against each other as PyTorch's operations do (the
+    same shape, or one with size 1 where the other has more: chapter 3 correlates one pixel's column,
+    (n, 1), with all (n, 784)); the result, between -1 and 1, has the shape of the reduction over
+    `dim` of the broadcast shape. Constant inputs give nan (0/0).
 
     Do not call `torch.corrcoef`, `torch.cov` or `torch.std`: they are the tests' oracle.
 
@@ -157,9 +161,10 @@ class RunningStats:
 
     `update(x)` takes a number, a 0-d tensor or a batch tensor and merges it in with Chan's formula
     (Welford's algorithm when the batch is one number). It never forms E[X^2] - E[X]^2, so it stays
-    accurate in float32 where that formula fails: fed in batches, as accurate as the two-pass
-    `variance`; fed one number at a time, within about 1e-4 at a mean of 3000 standard deviations,
-    where the one-pass formula is off by about 100%. Attributes:
+    accurate in float32 where that formula fails: fed in batches, far more accurate than one number at
+    a time, and the closer to the two-pass `variance` the larger the batches; fed one number at a time,
+    within about 1e-4 at a mean of 3000 standard deviations, where the one-pass formula is off by a few
+    per cent (and by more than 100% a little further out). Attributes:
     `count` (int, samples per statistic so far), `mean` (tensor), `m2` (the sum of squared
     deviations from the mean); properties `var` (population variance, `m2 / count`: 0 after a
     single value) and `std`. Tensors keep the dtype of the data (a Python number becomes float32).

@@ -3,8 +3,9 @@
 # `pytest tests/test_ch04_softmax.py` or `python -m grader`.
 """Chapter 4: softmax, log-softmax, cross-entropy, and when a sigmoid per class is the right choice.
 
-Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
-writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
+Your copy of the exercises: replace each `raise NotImplementedError(...)` with your code.
+The docstrings say what each exercise takes and returns; `pytest tests/test_ch04_softmax.py`
+grades them, and `python -m grader hint ID` gives hints.
 
 Every logarithm here is natural (base e), as in PyTorch. A spreadsheet's `LOG` is base 10: use `LN`.
 """
@@ -131,7 +132,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: Tensor, reduction:
     ...                                  torch.tensor([0.0, 1.0, 0.5]), reduction='none')
     tensor([100.0000, 100.0000,   0.6931])
 
-    Book: chapter 4, "Binary cross-entropy" (beyond the chapter: the stable form).
+    Book: chapter 4, "A sigmoid per class, and binary cross-entropy" (beyond the chapter: the stable form).
     """
     raise NotImplementedError('Exercise ch04.binary_cross_entropy_with_logits: Binary cross-entropy on logits: a sigmoid per entry, then `-(t log p + (1 - t) log(1 - p))`.')
 
@@ -164,6 +165,6 @@ def predict_multi_label(logits: Tensor, threshold: float | Tensor = 0.5) -> Tens
     tensor([[ True,  True, False],
             [False, False, False]])
 
-    Book: chapter 4, "Sigmoid for multi-label" (beyond the chapter).
+    Book: chapter 4, "A sigmoid per class, and binary cross-entropy" (beyond the chapter).
     """
     raise NotImplementedError('Exercise ch04.predict_multi_label: Which classes are present: a sigmoid per class, then `probability > threshold`.')

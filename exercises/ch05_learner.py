@@ -3,8 +3,9 @@
 # `pytest tests/test_ch05_learner.py` or `python -m grader`.
 """Chapter 5: a training loop you can talk to — callbacks, exceptions as control flow, the LR finder.
 
-Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
-writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
+Your copy of the exercises: replace each `raise NotImplementedError(...)` with your code.
+The docstrings say what each exercise takes and returns; `pytest tests/test_ch05_learner.py`
+grades them, and `python -m grader hint ID` gives hints.
 
 Later chapters train with this module: `Runner`, the callbacks, the schedulers and the LR finder.
 """
@@ -228,7 +229,7 @@ class Runner:
     >>> len(run.recorder.losses), run.n_iter, run.n_epochs
     (8, 8, 2.0)
 
-    Book: chapter 5, "The Runner" and "Cancelling with exceptions".
+    Book: chapter 5, "The Runner and its events" and "Stopping with exceptions".
     """
 
     def __init__(self, cbs=None, cb_funcs=None):
@@ -625,7 +626,7 @@ class EarlyStoppingCallback(Callback):
     >>> cb = EarlyStoppingCallback(patience=2); cb.patience, cb.min_delta, cb.stopped_epoch
     (2, 0.0, None)
 
-    Book: chapter 5, exercise "Stopping early".
+    Book: chapter 5, "Exercises" (beyond the chapter: early stopping).
     """
 
     _order = 2
@@ -663,7 +664,7 @@ class GradClipCallback(Callback):
     >>> cb = GradClipCallback(max_norm=1.0); cb.max_norm, cb.name
     (1.0, 'grad_clip')
 
-    Book: chapter 5, exercise "Clipping gradients".
+    Book: chapter 5, "Exercises" (beyond the chapter: clipping gradients).
     """
 
     _order = 1

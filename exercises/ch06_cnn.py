@@ -3,8 +3,9 @@
 # `pytest tests/test_ch06_cnn.py` or `python -m grader`.
 """Chapter 6: a CNN for MNIST, and moving it to the GPU.
 
-Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
-writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
+Your copy of the exercises: replace each `raise NotImplementedError(...)` with your code.
+The docstrings say what each exercise takes and returns; `pytest tests/test_ch06_cnn.py`
+grades them, and `python -m grader hint ID` gives hints.
 
 Later chapters build and train their CNNs with this module: `mnist_databunch`, `get_cnn_layers`,
 `get_cnn_model`, `get_runner`, `DeviceCallback` and `BatchTransformXCallback(view_tfm(1, 28, 28))`.

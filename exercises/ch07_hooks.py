@@ -3,8 +3,9 @@
 # `pytest tests/test_ch07_hooks.py` or `python -m grader`.
 """Chapter 7: hooks — looking inside the model while it trains.
 
-Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
-writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
+Your copy of the exercises: replace each `raise NotImplementedError(...)` with your code.
+The docstrings say what each exercise takes and returns; `pytest tests/test_ch07_hooks.py`
+grades them, and `python -m grader hint ID` gives hints.
 
 Later chapters use `conv_layer`, `GeneralRelu`, `init_cnn`, `Hook`, `Hooks`, `append_stats`,
 `get_hist`, `get_min` and `get_learn_run` from here.

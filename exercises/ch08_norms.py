@@ -4,8 +4,9 @@
 """Chapter 8: normalisation layers — BatchNorm from scratch, LayerNorm, InstanceNorm, GroupNorm,
 RunningBatchNorm for small batches, and folding a BatchNorm into the convolution before it.
 
-Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is what the learner
-writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
+Your copy of the exercises: replace each `raise NotImplementedError(...)` with your code.
+The docstrings say what each exercise takes and returns; `pytest tests/test_ch08_norms.py`
+grades them, and `python -m grader hint ID` gives hints.
 
 Every layer here takes a batch of images `x` of shape `(N, C, H, W)` and returns a tensor of the
 same shape. The normalising ones compute a mean and a *biased* variance (divide by the count, not

@@ -9,7 +9,9 @@ paths, the way another reader's CPU would: scalar kernels instead of AVX2/AVX-51
 oneDNN convolutions limited to SSE4.1 (`DNNL_MAX_CPU_ISA`) and MKL's conditional-reproducibility mode
 (`MKL_CBWR`). Each of them changes the rounding of a training run, and a few hundred SGD steps turn that
 into a different run: a claim that only held on the machine the book was written on fails here.
-`python -m grader check` runs this step; CONTRIBUTING.md explains the rule it enforces.
+`python -m grader check` runs nbval with the same variables (so that the outputs it compares must also be
+the same there); this command is for a quick try of one notebook while writing it, and it can save the
+executed copy (`--out`). CONTRIBUTING.md explains the rule both enforce.
 """
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Generate `exercises/` from `solutions/`: each solution region becomes one `raise NotImplementedError`."""
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 from .catalog import SOLUTIONS, chapter_names, parse_regions
@@ -9,6 +11,31 @@ HEADER = ("# Your copy of the exercises, generated from solutions/{name}.py by `
           "# Replace each `raise NotImplementedError(...)` with your code, then grade it with\n"
           "# `pytest tests/test_{name}.py` or `python -m grader`.\n")
 INIT = '"""Your solutions to the exercises: edit these files. `python -m grader` shows your progress."""\n'
+
+
+MAINTAINER_NOTE = re.compile(r"Reference solutions\. The code between .*?`NotImplementedError`\.", re.S)
+LEARNER_NOTE = ("Your copy of the exercises: replace each `raise NotImplementedError(...)` with your code.\n"
+                "The docstrings say what each exercise takes and returns; `pytest tests/test_{name}.py`\n"
+                "grades them, and `python -m grader hint ID` gives hints.")
+
+
+def learner_docstring(source: str, chapter: str) -> str:
+    """The module as a learner should read it: the sentences of its docstring that begin "Reference
+    solutions." (written for maintainers) become a note about the learner's own copy, which is also
+    added after the docstring's first paragraph when there are no such sentences."""
+    tree = ast.parse(source)
+    doc = tree.body[0] if tree.body and isinstance(tree.body[0], ast.Expr) else None
+    if doc is None or not isinstance(doc.value, ast.Constant) or not isinstance(doc.value.value, str):
+        return source
+    lines = source.splitlines(keepends=True)
+    head, rest = "".join(lines[:doc.end_lineno]), "".join(lines[doc.end_lineno:])
+    note = LEARNER_NOTE.format(name=chapter)
+    new_head, count = MAINTAINER_NOTE.subn(lambda _: note, head, count=1)
+    if count == 0:
+        body = head[3:-4] if head.endswith('"""\n') else head[3:-3]
+        paragraphs = body.split("\n\n")
+        new_head = '"""' + "\n\n".join([paragraphs[0], note, *paragraphs[1:]]).rstrip("\n") + '\n"""\n'
+    return new_head + rest
 
 
 def stub_source(chapter: str) -> str:
@@ -22,7 +49,7 @@ def stub_source(chapter: str) -> str:
         out.append(region.stub_line + "\n")
         position = region.end
     out.extend(lines[position:])
-    return HEADER.format(name=chapter) + "".join(out)
+    return HEADER.format(name=chapter) + learner_docstring("".join(out), chapter)
 
 
 def generate(out_dir: Path) -> list[Path]:

@@ -5,8 +5,11 @@ import inspect
 import time
 
 
-def show_progress(epoch: int, exclamation: str = "Awesome") -> None:
-    """Print one progress line, e.g. `Awesome! We've finished epoch 3!`."""
+def show_progress(exclamation: str, epoch: int) -> None:
+    """Print one progress line, e.g. `show_progress("Awesome", 3)` prints `Awesome! We've finished epoch 3!`.
+
+    The exclamation comes first, as in the lesson, so that `partial(show_progress, "OK I guess")` fixes it.
+    """
     print(f"{exclamation}! We've finished epoch {epoch}!")
 
 
@@ -23,7 +26,7 @@ def make_show_progress(exclamation: str):
     """
     # BEGIN SOLUTION
     def _inner(epoch):
-        show_progress(epoch, exclamation)
+        show_progress(exclamation, epoch)
 
     return _inner
     # END SOLUTION
@@ -76,7 +79,7 @@ class ProgressShowingCallback:
     def __call__(self, epoch: int) -> None:
         """Print `{exclamation}! We've finished epoch {epoch}!`."""
         # BEGIN SOLUTION
-        show_progress(epoch, self.exclamation)
+        show_progress(self.exclamation, epoch)
         # END SOLUTION
 
 
@@ -134,7 +137,7 @@ def make_counter(start: int = 0, step: int = 1):
     >>> d = make_counter(10, step=5); d(), c()
     (15, 4)
 
-    Book: chapter 1, "Closures" (beyond the chapter: state that changes).
+    Book: chapter 1, "Closures that change their state" (beyond the chapter: the fix it names).
     """
     # BEGIN SOLUTION
     value = start

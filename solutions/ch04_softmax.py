@@ -145,7 +145,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: Tensor, reduction:
     ...                                  torch.tensor([0.0, 1.0, 0.5]), reduction='none')
     tensor([100.0000, 100.0000,   0.6931])
 
-    Book: chapter 4, "Binary cross-entropy" (beyond the chapter: the stable form).
+    Book: chapter 4, "A sigmoid per class, and binary cross-entropy" (beyond the chapter: the stable form).
     """
     # BEGIN SOLUTION
     losses = logits.clamp(min=0) - logits * targets + torch.log1p(torch.exp(-logits.abs()))
@@ -184,7 +184,7 @@ def predict_multi_label(logits: Tensor, threshold: float | Tensor = 0.5) -> Tens
     tensor([[ True,  True, False],
             [False, False, False]])
 
-    Book: chapter 4, "Sigmoid for multi-label" (beyond the chapter).
+    Book: chapter 4, "A sigmoid per class, and binary cross-entropy" (beyond the chapter).
     """
     # BEGIN SOLUTION
     return torch.sigmoid(logits) > torch.as_tensor(threshold, dtype=logits.dtype, device=logits.device)

@@ -238,7 +238,7 @@ class Runner:
     >>> len(run.recorder.losses), run.n_iter, run.n_epochs
     (8, 8, 2.0)
 
-    Book: chapter 5, "The Runner" and "Cancelling with exceptions".
+    Book: chapter 5, "The Runner and its events" and "Stopping with exceptions".
     """
 
     def __init__(self, cbs=None, cb_funcs=None):
@@ -759,7 +759,7 @@ class EarlyStoppingCallback(Callback):
     >>> cb = EarlyStoppingCallback(patience=2); cb.patience, cb.min_delta, cb.stopped_epoch
     (2, 0.0, None)
 
-    Book: chapter 5, exercise "Stopping early".
+    Book: chapter 5, "Exercises" (beyond the chapter: early stopping).
     """
 
     _order = 2
@@ -822,7 +822,7 @@ class GradClipCallback(Callback):
     >>> cb = GradClipCallback(max_norm=1.0); cb.max_norm, cb.name
     (1.0, 'grad_clip')
 
-    Book: chapter 5, exercise "Clipping gradients".
+    Book: chapter 5, "Exercises" (beyond the chapter: clipping gradients).
     """
 
     _order = 1

@@ -263,6 +263,18 @@ def test_correlation_along_dims_matches_torch_corrcoef(ch, case, seed):
 
 
 @exercise("ch03.correlation", points=2)
+def test_correlation_broadcasts_one_column_against_many(ch):
+    g = torch.Generator().manual_seed(5)
+    pixels = torch.randn(50, 6, generator=g, dtype=torch.float64)
+    pixels[:, 3] += 2 * pixels[:, 0]
+    actual = ch.correlation(pixels[:, [0]], pixels, dim=0)
+    expected = torch.corrcoef(pixels.T)[0]
+    assert_matches(actual, expected, "correlation(x[:, [0]], x, dim=0) with x of shape (50, 6), as chapter 3 correlates "
+                   "one pixel with every pixel", "torch.corrcoef(x.T)[0]: column 0 against each column in turn",
+                   rtol=1e-9, atol=1e-12)
+
+
+@exercise("ch03.correlation", points=2)
 def test_correlation_of_the_lesson_tensor_is_not_scaled_by_three_quarters(ch):
     t = torch.tensor(LESSON)
     v = torch.tensor([0.3, -1.2, 0.8, 1.5])
