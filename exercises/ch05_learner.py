@@ -546,8 +546,9 @@ class LRFinder(Callback):
     $$\\text{lr} = \\text{min\\_lr}\\,(\\text{max\\_lr}/\\text{min\\_lr})^{n_{iter}/\\text{max\\_iter}},$$
 
     so batch 0 uses `min_lr` and batch `max_iter` uses `max_lr`. After each step it raises
-    `CancelTrainException` when `n_iter >= max_iter` or when the loss exceeds 10 times the best loss
-    so far (kept in `best_loss`, which starts at infinity); otherwise it updates `best_loss`.
+    `CancelTrainException` when `n_iter >= max_iter`, when the loss exceeds 10 times the best loss
+    so far (kept in `best_loss`, which starts at infinity), or when it is NaN (which no comparison
+    would catch); otherwise it updates `best_loss`.
     Validation is skipped (`begin_validate` returns True). At the end of the fit it restores the
     model's weights and the optimiser's state (momentum buffers and learning rates) to what they
     were at `begin_fit`: finding a learning rate must not train the model.
@@ -592,19 +593,20 @@ class LRFinder(Callback):
         raise NotImplementedError("Exercise ch05.LRFinder: Put the model's weights and the optimiser's state back as they were at begin_fit.")
 
 
-def suggest_lr(lrs, losses, beta: float = 0.9, divisor: float = 10.):
+def suggest_lr(lrs, losses, mom: float = 0.1, divisor: float = 10.):
     """A learning rate read off an LR-finder curve: where the smoothed loss is lowest, divided by 10.
 
-    The rule: smooth the losses with a debiased exponentially weighted moving average
-    (`avg = beta*avg + (1-beta)*loss`, `smooth_i = avg_i / (1 - beta**(i+1))`; `beta=0` means no
-    smoothing), ignoring points whose loss is NaN or infinite; find the learning rate at which the
-    smoothed loss is lowest; return it divided by `divisor`. At the minimum the loss has stopped
-    falling and is about to blow up, so a rate ten times lower still falls fast but safely.
+    The rule: smooth the losses with chapter 3's debiased exponentially weighted moving average, `mom`
+    being the weight of the new value (`avg = avg.lerp(loss, mom)`, i.e. `avg + mom * (loss - avg)`,
+    and `smooth = avg / (1 - (1 - mom)**n)` after the n-th finite loss; `mom=1` means no smoothing),
+    ignoring points whose loss is NaN or infinite; find the learning rate at which the smoothed loss is
+    lowest; return it divided by `divisor`. At the minimum the loss has stopped falling and is about to
+    blow up, so the rule backs off by a safe factor.
 
     `lrs` and `losses` are equal-length sequences of floats (as in `recorder.lrs[0]` and
     `recorder.losses`); ValueError if they differ in length or hold no finite loss.
 
-    >>> suggest_lr([1e-4, 1e-3, 1e-2, 1e-1, 1.0], [2.0, 1.5, 0.5, 0.9, 8.0], beta=0)
+    >>> suggest_lr([1e-4, 1e-3, 1e-2, 1e-1, 1.0], [2.0, 1.5, 0.5, 0.9, 8.0], mom=1)
     0.001
 
     Book: chapter 5, "Reading a learning rate off the curve".

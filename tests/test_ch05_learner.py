@@ -488,6 +488,24 @@ def test_lr_finder_stops_when_the_loss_explodes(ch):
 
 
 @exercise("ch05.LRFinder", points=3)
+def test_lr_finder_stops_at_a_nan_loss(ch):
+    script = iter([5.0, 3.0, float("nan"), 2.0, 1.0] + [1.0] * 50)
+    consumed = []
+
+    def scripted_loss(pred, yb):
+        if not torch.is_grad_enabled():
+            return F.mse_loss(pred, yb)
+        consumed.append(next(script))
+        return F.mse_loss(pred, yb) * 0 + consumed[-1]
+
+    learn = make_learn(regression_data(n_train=8, bs=2), loss_func=scripted_loss)
+    finder_fit(ch, learn, max_iter=40, min_lr=1e-6, max_lr=1e-4)
+    assert len(consumed) == 3, (
+        f"training losses 5, 3, nan, ...: a NaN loss is never greater than 10x the best, but the finder must stop "
+        f"there (its docstring says so: nothing after a NaN is worth reading); it went on to see {consumed}")
+
+
+@exercise("ch05.LRFinder", points=3)
 @pytest.mark.parametrize("max_lr", [1e-2, 1e3])
 def test_lr_finder_restores_model_and_optimiser(ch, max_lr):
     learn = make_learn(regression_data(n_train=8, bs=2), lr=0.05, momentum=0.9)
@@ -654,12 +672,12 @@ def test_early_stopping_weights_batches_and_resets(ch):
 
 # --- suggest_lr ---------------------------------------------------------------------------------
 
-def ewma_debiased(values, beta):
-    """Oracle: smooth_i = sum_j beta**(i-j) x_j / sum_j beta**(i-j), the debiased EWMA in closed form."""
+def ewma_debiased(values, mom):
+    """Oracle: smooth_i = sum_j (1-mom)**(i-j) x_j / sum_j (1-mom)**(i-j), the debiased EWMA in closed form."""
     values = np.asarray(values, dtype=np.float64)
     out = []
     for i in range(len(values)):
-        w = beta ** np.arange(i, -1, -1.0)
+        w = (1 - mom) ** np.arange(i, -1, -1.0)
         out.append(float(np.dot(w, values[:i + 1]) / w.sum()))
     return out
 
@@ -671,23 +689,23 @@ curves = st.lists(st.floats(0.01, 10.0), min_size=2, max_size=40)
 @given(losses=curves)
 def test_suggest_lr_without_smoothing(ch, losses):
     lrs = [1e-6 * 1.5 ** i for i in range(len(losses))]
-    got = ch.suggest_lr(lrs, losses, beta=0)
+    got = ch.suggest_lr(lrs, losses, mom=1)
     expected = lrs[int(np.argmin(losses))] / 10
     assert got == pytest.approx(expected, rel=1e-12), \
-        f"suggest_lr(beta=0) on losses {losses}: the lowest loss is at lr {expected * 10}, expected {expected}, got {got}"
+        f"suggest_lr(mom=1) on losses {losses}: the lowest loss is at lr {expected * 10}, expected {expected}, got {got}"
 
 
 @exercise("ch05.suggest_lr", points=2)
-@given(losses=curves, beta=st.sampled_from([0.5, 0.9, 0.98]), divisor=st.sampled_from([10.0, 3.0]))
-def test_suggest_lr_with_smoothing(ch, losses, beta, divisor):
+@given(losses=curves, mom=st.sampled_from([0.5, 0.1, 0.02]), divisor=st.sampled_from([10.0, 3.0]))
+def test_suggest_lr_with_smoothing(ch, losses, mom, divisor):
     lrs = [1e-5 * 1.3 ** i for i in range(len(losses))]
-    smooth = ewma_debiased(losses, beta)
+    smooth = ewma_debiased(losses, mom)
     best = int(np.argmin(smooth))
     if sorted(smooth)[1] - smooth[best] < 1e-9:  # a near tie: either answer is fine
         return
-    got = ch.suggest_lr(lrs, losses, beta=beta, divisor=divisor)
+    got = ch.suggest_lr(lrs, losses, mom=mom, divisor=divisor)
     assert got == pytest.approx(lrs[best] / divisor, rel=1e-12), (
-        f"suggest_lr(beta={beta}, divisor={divisor}): the debiased smoothed losses {smooth} are lowest at lr "
+        f"suggest_lr(mom={mom}, divisor={divisor}) (mom is the weight of the new loss, as in chapter 3): the debiased smoothed losses {smooth} are lowest at lr "
         f"{lrs[best]}, expected {lrs[best] / divisor}, got {got}")
 
 
@@ -695,7 +713,7 @@ def test_suggest_lr_with_smoothing(ch, losses, beta, divisor):
 def test_suggest_lr_skips_nan_and_inf(ch):
     lrs = [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
     losses = [2.0, 1.0, float("nan"), 0.5, float("inf"), 9.0]
-    got = ch.suggest_lr(lrs, losses, beta=0.5)
+    got = ch.suggest_lr(lrs, losses, mom=0.5)
     smooth = ewma_debiased([2.0, 1.0, 0.5, 9.0], 0.5)  # the finite points only
     expected = [1e-4, 1e-3, 1e-1, 10.0][int(np.argmin(smooth))] / 10
     assert got == pytest.approx(expected), f"losses {losses}: NaN and inf must be skipped; expected {expected}, got {got}"

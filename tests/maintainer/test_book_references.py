@@ -64,3 +64,12 @@ def test_the_learners_copy_describes_itself_as_theirs(chapter):
     doc = ast.get_docstring(ast.parse(text))
     assert "Reference solutions" not in text, f"exercises/{chapter}.py calls itself the reference solutions"
     assert doc and "Your copy of the exercises" in doc, f"exercises/{chapter}.py's docstring does not say it is the learner's copy"
+
+
+def test_the_gpu_appendix_example_runs():
+    text = (ROOT / "book" / "appendix_gpu.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "DeviceCallback" in b]
+    assert blocks, "book/appendix_gpu.md has no python example with DeviceCallback"
+    namespace = {}
+    exec(compile(blocks[0], "appendix_gpu.md", "exec"), namespace)  # noqa: S102 - the book's own example
+    assert namespace["run"].n_iter > 0, "the example did not train"

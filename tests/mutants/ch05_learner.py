@@ -89,6 +89,8 @@ MUTANTS = [
            old="        if self.n_iter >= self.max_iter or", new="        if self.n_iter > self.max_iter or"),
     Mutant("ch05.LRFinder", "stops when the loss reaches 10x the best, not when it exceeds it",
            old="loss > self.best_loss * 10", new="loss >= self.best_loss * 10"),
+    Mutant("ch05.LRFinder", "goes on after a NaN loss (no comparison with a NaN is ever true)",
+           old=" or loss > self.best_loss * 10 or math.isnan(loss):", new=" or loss > self.best_loss * 10:"),
     Mutant("ch05.LRFinder", "never updates the best loss",
            old="\n        self.best_loss = min(self.best_loss, loss)", new=""),
     Mutant("ch05.LRFinder", "runs validation",
@@ -125,7 +127,10 @@ MUTANTS = [
 
     # --- suggest_lr
     Mutant("ch05.suggest_lr", "forgets to debias the moving average",
-           old="        smooth = avg / (1 - beta ** n)", new="        smooth = avg"),
+           old="        smooth = avg / (1 - (1 - mom) ** n)", new="        smooth = avg"),
+    Mutant("ch05.suggest_lr", "takes mom as the weight of the old value (SGD's convention, not chapter 3's)",
+           old="        avg = avg + mom * (loss - avg)\n        smooth = avg / (1 - (1 - mom) ** n)",
+           new="        avg = mom * avg + (1 - mom) * loss\n        smooth = avg / (1 - mom ** n)"),
     Mutant("ch05.suggest_lr", "returns the learning rate at the minimum itself",
            old="    return best_lr / divisor", new="    return best_lr"),
     Mutant("ch05.suggest_lr", "lets a NaN loss into the average",
