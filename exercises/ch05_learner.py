@@ -342,12 +342,22 @@ class AvgStatsCallback(Callback):
     """Averages the loss and `metrics` over each epoch's training and validation batches.
 
     Keeps `train_stats` and `valid_stats` (two `AvgStats`) and logs one line per epoch through
-    `run.logger` (`print` unless a `ProgressCallback` redirects it).
+    `run.logger` (`print` unless a `ProgressCallback` redirects it). `history` keeps, for every epoch
+    of the last fit, the pair `(train averages, valid averages)`, each `[loss, *metrics]`: the
+    validation accuracy after each epoch is `[valid[1] for _, valid in cb.history]`.
     """
 
     def __init__(self, metrics):
         self.train_stats = AvgStats(metrics, True)
         self.valid_stats = AvgStats(metrics, False)
+        self.history = []
+
+    def begin_fit(self):
+        self.history = []
+
+    def valid_metric(self, i: int = 1) -> list[float]:
+        """The validation average of stat `i` (0: the loss, 1: the first metric) after each epoch."""
+        return [valid[i] for _, valid in self.history]
 
     def begin_epoch(self):
         self.train_stats.reset()
@@ -359,6 +369,7 @@ class AvgStatsCallback(Callback):
             (self.train_stats if run.in_train else self.valid_stats).accumulate(run)
 
     def after_epoch(self):
+        self.history.append((self.train_stats.avg_stats, self.valid_stats.avg_stats))
         self.logger(f"epoch {self.epoch + 1}  {self.train_stats}  |  {self.valid_stats}")
 
 

@@ -31,6 +31,7 @@ OTHER_KERNELS = {
     "ATEN_CPU_CAPABILITY": "default",  # PyTorch's scalar kernels instead of AVX2 / AVX-512
     "DNNL_MAX_CPU_ISA": "SSE41",  # oneDNN (convolutions) on another instruction set
     "MKL_CBWR": "COMPATIBLE",  # MKL (matrix products) in its conditional-reproducibility mode
+    "OMP_NUM_THREADS": "1",  # one thread where a notebook does not choose: other reductions, and no oversubscription
 }
 CELL_TIMEOUT = 900
 

@@ -4,7 +4,7 @@ Reference solutions. The code between `# BEGIN SOLUTION` and `# END SOLUTION` is
 writes; `python -m grader make-exercises` turns each such region into a `NotImplementedError`.
 
 Later chapters use `conv_layer`, `GeneralRelu`, `init_cnn`, `Hook`, `Hooks`, `append_stats`,
-`get_hist`, `get_min` and `get_learn_run` from here.
+`get_hist`, `get_min`, `get_learn_run` and `StatsCallback` from here.
 """
 from __future__ import annotations
 
@@ -249,7 +249,7 @@ def append_stats(hook, mod, inp, outp, bins: int = 40, lo: float = 0, hi: float 
     >>> round(means[0].item(), 3), hists[0].shape, hists[0][:2].tolist()
     (2.6, torch.Size([40]), [2.0, 1.0])
 
-    Book: chapter 7, "Histograms of activations".
+    Book: chapter 7, "`Hooks`: many hooks in one object" and "The colorful dimension: histograms over time".
     """
     # BEGIN SOLUTION
     if not hasattr(hook, "stats"):
@@ -299,6 +299,200 @@ class HooksCallback(Callback):
         # END SOLUTION
 
 
+def update_to_data_ratio(params_before, params_after) -> torch.Tensor:
+    r"""How big an optimiser step was, relative to the weights it changed: one number per parameter.
+
+    For each pair of tensors `(before, after)` (the same parameter just before and just after
+    `opt.step()`), the ratio is
+
+    $$\log_{10} \frac{\operatorname{std}(\text{after} - \text{before})}{\operatorname{std}(\text{before})},$$
+
+    both standard deviations unbiased (over all the tensor's elements, divided by N - 1). About -3,
+    a step that moves each weight by a thousandth of the weights' spread, is the healthy level that
+    Karpathy's "Building makemore, part 3" reads off a plot of it: much lower and the layer barely
+    learns, much higher and it is thrown around. With plain SGD the update is `lr * grad`; with
+    momentum or weight decay it is not, which is why the ratio is computed from the weights
+    themselves. Returns a float64 tensor of shape `(len(params_before),)`, on the device of the
+    parameters (so that a training loop on a GPU need not wait for it); `inf` for a parameter whose
+    spread was 0 (a bias that starts at zero) and that moved, `nan` when it did not move either.
+    `params_before` and `params_after` are sequences of tensors of matching shapes, else ValueError.
+
+    >>> before = [torch.tensor([1.0, -1.0, 1.0, -1.0])]
+    >>> after = [torch.tensor([1.001, -1.001, 1.001, -1.001])]
+    >>> update_to_data_ratio(before, after)
+    tensor([-3.0000], dtype=torch.float64)
+
+    Book: chapter 7, "Reading a training run" (beyond the chapter: the update:data ratio).
+    """
+    # BEGIN SOLUTION
+    before, after = list(params_before), list(params_after)
+    if len(before) != len(after):
+        raise ValueError(f"{len(before)} parameters before the step but {len(after)} after")
+    ratios = []
+    for b, a in zip(before, after):
+        if b.shape != a.shape:
+            raise ValueError(f"a parameter of shape {tuple(b.shape)} came back as {tuple(a.shape)}")
+        b64, a64 = b.detach().double(), a.detach().double()
+        ratios.append(torch.log10((a64 - b64).std() / b64.std()))
+    return torch.stack(ratios) if ratios else torch.zeros(0, dtype=torch.float64)
+    # END SOLUTION
+
+
+class StatsCallback(Callback):
+    r"""Look inside a model while it trains, at a cost you choose: statistics of chosen modules,
+    every `every`-th training batch, kept on the model's device until the fit ends.
+
+    `StatsCallback(modules=None, every=1, bins=40, lo=0., hi=10., floor=0., width=0.5,
+    saturation=None, grads=False, updates=False)`.
+
+    *Which batches.* A training batch is recorded when `n_iter % every == 0`: the first, then every
+    `every`-th (validation batches never). The forward hooks are registered at `begin_batch` of a
+    recorded batch and removed at its `after_batch`, so the batches in between run with no hook at
+    all, and no hook outlives the fit, even a cancelled one.
+
+    *Which modules.* `modules`, or by default the children of the model that have parameters. A
+    module's statistics describe its *output* (for chapter 7's `conv_layer`s, the activations after
+    the ReLU).
+
+    *What, per recorded batch and module*, from the output `x` of N numbers (each a row of a tensor,
+    one column per module):
+    - `mean`: the mean of `x`; `std`: its standard deviation, unbiased (divided by N - 1);
+    - `hist`: `histc(x, bins, lo, hi)`, the counts of `bins` equal bins of `[lo, hi]` (values outside
+      the range are not counted);
+    - `near_floor`: the share of *all N values* (not only those the histogram counted) that lie in the
+      bins overlapping `[floor, floor + width)`: for a ReLU with the defaults, bins 0 and 1, the values
+      in `[0, 0.5)`;
+    - with `saturation=t`: `saturated`, the share of the N values with `|x| >= t` (for `tanh`, whose
+      outputs are in `[-1, 1]`, 0.97 is a usual choice: a unit there passes almost no gradient).
+
+    With `grads=True`, a hook on each module's output tensor (`Tensor.register_hook`, which the
+    backward pass calls with the gradient) records, from the gradient `g` of the loss with respect to
+    the module's output, `grad_mean`, `grad_std` (unbiased) and `grad_hist`, the histogram of
+    `log10 |g|` over `[-10, 0]` in `bins` bins (a gradient of exactly 0 is not counted).
+    With `updates=True`, for each parameter of the modules: `grad_ratio`, `std(grad) / std(param)` at
+    `after_backward`, and `update_ratio`, `update_to_data_ratio` of the parameter just before and
+    just after `opt.step()` (a copy of each parameter is taken at `after_backward`, on recorded batches
+    only). `param_names` names their columns.
+
+    *Where.* Everything is written into tensors made at `begin_fit` on the model's device, one row per
+    recorded batch, without a `.item()` or `.cpu()` per batch: on a GPU nothing waits for the GPU.
+    `after_fit` copies them to the CPU once, into `self.stats` (a dict of tensors, as many rows as
+    batches were recorded), with `self.iters`, the `n_iter` of each row.
+
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 2, (64,))
+    >>> from solutions.ch05_learner import DataBunch, Dataset, get_dls
+    >>> data = DataBunch(*get_dls(Dataset(x, y), Dataset(x, y), bs=8), c_out=2)
+    >>> learn, run = get_runner(model, data, lr=0.1, cbs=partial(StatsCallback, every=3))
+    >>> run.logger = lambda line: None
+    >>> run.fit(2, learn)
+    >>> run.stats.iters, tuple(run.stats.stats["mean"].shape)
+    ([0, 3, 6, 9, 12, 15], (6, 2))
+
+    Book: chapter 7, "Looking at almost no cost".
+    """
+
+    _order = 3  # after a DeviceCallback (0) and a batch transform (2): the hooks see what the model sees
+
+    def __init__(self, modules=None, every: int = 1, bins: int = 40, lo: float = 0., hi: float = 10.,
+                 floor: float = 0., width: float = 0.5, saturation: float | None = None, grads: bool = False,
+                 updates: bool = False):
+        if every < 1:
+            raise ValueError(f"every must be at least 1, got {every}")
+        self.modules, self.every, self.bins, self.lo, self.hi = modules, every, bins, lo, hi
+        self.floor, self.width, self.saturation, self.grads, self.updates = floor, width, saturation, grads, updates
+        bin_width = (hi - lo) / bins
+        self._floor_bins = slice(max(math.floor((floor - lo) / bin_width + 1e-9), 0),
+                                 min(math.ceil((floor + width - lo) / bin_width - 1e-9), bins))
+        self.handles = []
+
+    # --- set-up and clean-up ---------------------------------------------------------------
+
+    def begin_fit(self):
+        self.mods = list(self.modules) if self.modules is not None else [
+            m for m in self.model.children() if any(True for _ in m.parameters())]
+        self.params = [(f"{i}.{name}", p) for i, m in enumerate(self.mods) for name, p in m.named_parameters()]
+        self.param_names = [name for name, _ in self.params]
+        device = next(self.model.parameters()).device
+        rows = max(1, math.ceil(self.epochs * len(self.data.train_dl) / self.every))
+        n = len(self.mods)
+        shapes = {"mean": (n,), "std": (n,), "near_floor": (n,), "hist": (n, self.bins)}
+        if self.saturation is not None:
+            shapes["saturated"] = (n,)
+        if self.grads:
+            shapes.update(grad_mean=(n,), grad_std=(n,), grad_hist=(n, self.bins))
+        if self.updates:
+            shapes.update(grad_ratio=(len(self.params),), update_ratio=(len(self.params),))
+        self._store = {key: torch.full((rows, *shape), math.nan, device=device) for key, shape in shapes.items()}
+        self.iters, self.row, self.handles = [], -1, []
+
+    def after_fit(self):
+        self._remove()
+        used = len(self.iters)
+        self.stats = {key: value[:used].cpu() for key, value in self._store.items()}  # the one copy to the CPU
+        del self._store
+
+    # --- which batches -------------------------------------------------------------------------
+
+    def begin_batch(self):
+        """On a recorded training batch (`n_iter % every == 0`), register the hooks; else do nothing."""
+        # BEGIN SOLUTION
+        if not self.in_train or self.n_iter % self.every != 0:
+            return
+        self.row += 1
+        self.iters.append(int(self.n_iter))
+        for j, m in enumerate(self.mods):
+            self.handles.append(m.register_forward_hook(partial(self._forward, j)))
+        # END SOLUTION
+
+    def after_batch(self):
+        """Remove whatever hooks `begin_batch` registered, so that the next batches run without them."""
+        # BEGIN SOLUTION
+        self._remove()  # this batch's hooks go; the next recorded batch registers its own
+        # END SOLUTION
+
+    def _remove(self):
+        while self.handles:
+            self.handles.pop().remove()
+
+    # --- what is recorded ----------------------------------------------------------------------
+
+    def _forward(self, j, module, inp, outp):
+        x = outp.detach()
+        store, row = self._store, self.row
+        store["mean"][row, j], store["std"][row, j] = mean_std(x)
+        hist = self._histogram(x.float(), self.lo, self.hi)
+        store["hist"][row, j] = hist
+        store["near_floor"][row, j] = hist[self._floor_bins].sum() / x.numel()
+        if self.saturation is not None:
+            store["saturated"][row, j] = (x.abs() >= self.saturation).sum() / x.numel()
+        if self.grads and outp.requires_grad:
+            outp.register_hook(partial(self._gradient, j, row))
+
+    def _gradient(self, j, row, g):
+        g = g.detach()
+        store = self._store
+        store["grad_mean"][row, j], store["grad_std"][row, j] = mean_std(g)
+        store["grad_hist"][row, j] = self._histogram(g.abs().float().log10(), -10., 0.)
+
+    def _histogram(self, x, lo, hi):
+        return fast_histc(x, self.bins, lo, hi) if x.device.type == "cpu" else x.histc(self.bins, lo, hi)
+
+    def after_backward(self):
+        if not self.updates or not self.in_train or self.row < 0 or self.iters[-1] != self.n_iter:
+            return
+        grad_ratio = self._store["grad_ratio"][self.row]
+        for k, (_, p) in enumerate(self.params):
+            if p.grad is not None:
+                grad_ratio[k] = p.grad.std() / p.detach().std()
+        self._before = [p.detach().clone() for _, p in self.params]
+
+    def after_step(self):
+        if not self.updates or not getattr(self, "_before", None):
+            return
+        self._store["update_ratio"][self.row] = update_to_data_ratio(self._before, [p for _, p in self.params])
+        self._before = None
+
 def get_hist(h) -> torch.Tensor:
     """The histograms a hook recorded, as an image: `log1p` of the counts, shape `(bins, n_batches)`.
 
@@ -314,7 +508,7 @@ def get_hist(h) -> torch.Tensor:
             [0.6931, 0.0000],
             [1.3863, 0.0000]])
 
-    Book: chapter 7, "The colorful dimension".
+    Book: chapter 7, "The colorful dimension: histograms over time".
     """
     # BEGIN SOLUTION
     return torch.stack(h.stats[2]).t().float().log1p()
@@ -448,7 +642,10 @@ def init_cnn(m: nn.Module, uniform: bool = False, a: float = 0.0) -> nn.Module:
 
 
 def conv_layer(ni: int, nf: int, ks: int = 3, stride: int = 2, **kwargs) -> nn.Sequential:
-    """A convolution (padding `ks // 2`) followed by `GeneralRelu(**kwargs)`."""
+    """A convolution (padding `ks // 2`) followed by `GeneralRelu(**kwargs)`.
+
+    Book: chapter 7, "Three runs, trained the same way".
+    """
     return nn.Sequential(nn.Conv2d(ni, nf, ks, padding=ks // 2, stride=stride), GeneralRelu(**kwargs))
 
 
@@ -457,6 +654,8 @@ def get_learn_run(nfs, data, lr: float, layer, cbs=None, opt_func=None, uniform:
 
     `init_cnn` uses `a = kwargs["leak"]` when a leak is given (the slope of the activation that
     follows each convolution), else 0.
+
+    Book: chapter 7, "Three runs, trained the same way".
     """
     model = init_cnn(get_cnn_model(data, nfs, layer, **kwargs), uniform=uniform, a=kwargs.get("leak") or 0.0)
     return get_runner(model, data, lr=lr, cbs=cbs, opt_func=opt_func)

@@ -210,6 +210,141 @@ def test_hooks_callback_uses_the_modules_it_is_given(ch):
     assert forward_hook_count(model) == [0, 0, 0]
 
 
+# --- StatsCallback ----------------------------------------------------------------------------------
+
+def stats_fit(ch, every, epochs=2, extra_cbs=(), n_train=20, bs=4, **kwargs):
+    """Fit a small CNN on random 'images' (5 training batches, 1 validation batch per epoch) with
+    StatsCallback(every=every, **kwargs) and the extra callbacks; returns (run, model, stats callback)."""
+    torch.manual_seed(1)
+    x, y = torch.randn(n_train, 2, 6, 6), torch.randint(0, 3, (n_train,))
+    data = DataBunch(*get_dls(Dataset(x, y), Dataset(x[:bs], y[:bs]), bs=bs), c_out=3)
+    model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 3, 3, stride=2), nn.ReLU(),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    cb = ch.StatsCallback(every=every, **kwargs)
+    run = Runner(cbs=[cb, *extra_cbs])
+    learn = Learner(model, torch.optim.SGD(model.parameters(), lr=0.1), F.cross_entropy, data)
+    run.fit(epochs, learn)
+    return run, model, cb
+
+
+class HookCounter(Callback):
+    """After each forward pass, notes how many forward hooks the model's layers carry, per batch."""
+    _order = 10
+
+    def begin_fit(self):
+        self.seen = []
+
+    def after_pred(self):
+        self.seen.append((self.in_train, int(self.n_iter), sum(len(m._forward_hooks) for m in self.model.modules())))
+
+
+class OutputCapture(Callback):
+    """Keeps the outputs of the model's layers 0 and 2 (the ones with parameters) at every training batch."""
+    _order = -5
+
+    def begin_fit(self):
+        self.outputs = {}
+        self.handles = [self.model[k].register_forward_hook(partial(self.keep, k)) for k in (0, 2)]
+
+    def keep(self, k, mod, inp, outp):
+        if mod.training:
+            self.outputs.setdefault(int(self.run.n_iter), {})[k] = outp.detach().clone()
+
+    def after_fit(self):
+        for handle in self.handles:
+            handle.remove()
+
+
+@exercise("ch07.StatsCallback", points=3)
+@pytest.mark.parametrize("every", [1, 2, 3, 7])
+def test_stats_callback_records_every_nth_training_batch(ch, every):
+    run, model, cb = stats_fit(ch, every)
+    expected = list(range(0, 10, every))
+    assert cb.iters == expected, (f"StatsCallback(every={every}) over 2 epochs of 5 training batches must record the "
+                                  f"batches with n_iter % every == 0, {expected}; it recorded {cb.iters}")
+    assert all(v.shape[0] == len(expected) for v in cb.stats.values()), \
+        f"every statistic needs one row per recorded batch ({len(expected)}): {[tuple(v.shape) for v in cb.stats.values()]}"
+
+
+@exercise("ch07.StatsCallback", points=3)
+@pytest.mark.parametrize("every", [1, 3])
+def test_stats_callback_hooks_only_the_batches_it_records(ch, every):
+    counter = HookCounter()
+    run, model, cb = stats_fit(ch, every, extra_cbs=[counter])
+    n_hooked = len([m for m in model.children() if any(True for _ in m.parameters())])
+    for in_train, n_iter, hooks in counter.seen:
+        recorded = in_train and n_iter % every == 0
+        assert hooks == (n_hooked if recorded else 0), (
+            f"StatsCallback(every={every}): during {'training' if in_train else 'validation'} batch n_iter={n_iter} the "
+            f"model carried {hooks} forward hooks; expected {n_hooked if recorded else 0}: hooks belong only to the batches "
+            "that are recorded (register them in begin_batch, remove them in after_batch), so that the others cost nothing")
+    assert sum(len(m._forward_hooks) for m in model.modules()) == 0, "hooks were left on the model after the fit"
+
+
+@exercise("ch07.StatsCallback", points=3)
+def test_stats_callback_leaves_no_hook_when_the_fit_is_cancelled(ch):
+    class StopInTheMiddle(Callback):
+        _order = 10
+
+        def after_pred(self):
+            if self.in_train and self.n_iter == 3:
+                raise CancelTrainException()
+
+    run, model, cb = stats_fit(ch, 3, extra_cbs=[StopInTheMiddle()])
+    assert sum(len(m._forward_hooks) for m in model.modules()) == 0, "a fit cancelled in a recorded batch left hooks behind"
+    assert cb.iters == [0, 3], f"the fit stopped in batch 3: the batches recorded were {cb.iters}, expected [0, 3]"
+
+
+@exercise("ch07.StatsCallback", points=3)
+@pytest.mark.parametrize("every", [1, 2])
+def test_stats_callback_statistics_are_those_of_the_outputs(ch, every):
+    capture = OutputCapture()
+    run, model, cb = stats_fit(ch, every, extra_cbs=[capture], bins=8, lo=0.0, hi=2.0, floor=0.0, width=0.5)
+    for row, n_iter in enumerate(cb.iters):
+        for column, k in enumerate((0, 2)):
+            out = capture.outputs[n_iter][k]
+            where = f"batch n_iter={n_iter} (row {row}), layer {k}"
+            assert_close(cb.stats["mean"][row, column], out.mean(), rtol=1e-5, atol=1e-6, msg=f"{where}: mean")
+            assert_close(cb.stats["std"][row, column], out.std(), rtol=1e-5, atol=1e-6, msg=f"{where}: std (unbiased)")
+            hist = torch.histc(out, 8, 0.0, 2.0)
+            assert_close(cb.stats["hist"][row, column], hist, rtol=0, atol=0, msg=f"{where}: histogram over [0, 2]")
+            assert_close(cb.stats["near_floor"][row, column], hist[:2].sum() / out.numel(), rtol=1e-5, atol=1e-7,
+                         msg=f"{where}: share of all values in [0, 0.5)")
+
+
+# --- update_to_data_ratio (beyond) ----------------------------------------------------------------------
+
+@exercise("ch07.update_to_data_ratio", points=2)
+@given(shapes=st.lists(st.sampled_from([(3,), (4, 5), (2, 3, 2), (7,)]), min_size=1, max_size=4),
+       step=st.sampled_from([1e-4, 1e-3, 0.05]), seed=st.integers(0, 1000))
+def test_update_to_data_ratio_is_log10_of_the_spread_of_the_step(ch, shapes, step, seed):
+    g = torch.Generator().manual_seed(seed)
+    before = [torch.randn(shape, generator=g) * 0.3 + 0.1 for shape in shapes]
+    after = [b - step * torch.randn(b.shape, generator=g) for b in before]
+    got = ch.update_to_data_ratio(before, after)
+    expected = [math.log10(np.std((a - b).double().numpy(), ddof=1) / np.std(b.double().numpy(), ddof=1))
+                for b, a in zip(before, after)]
+    assert isinstance(got, torch.Tensor) and got.shape == (len(shapes),), (
+        f"update_to_data_ratio of {len(shapes)} parameters must return a tensor of shape ({len(shapes)},), got "
+        f"{type(got).__name__} {tuple(getattr(got, 'shape', ()))}")
+    assert_close(got.double(), torch.tensor(expected, dtype=torch.float64), rtol=0, atol=1e-5, msg=(
+        f"update_to_data_ratio for parameters of shapes {shapes} moved by about {step}: expected "
+        f"log10(std(after - before) / std(before)) with unbiased stds, {[round(e, 4) for e in expected]}"))
+
+
+@exercise("ch07.update_to_data_ratio", points=2)
+def test_update_to_data_ratio_edges(ch):
+    zero_bias = torch.zeros(4)
+    got = ch.update_to_data_ratio([zero_bias, torch.ones(2, 2) * 3],
+                                 [torch.tensor([1e-3, -1e-3, 2e-3, 0.0]), torch.ones(2, 2) * 3])
+    assert math.isinf(got[0].item()) and got[0] > 0, f"a bias that was all zeros and moved: ratio +inf, got {got[0]}"
+    assert math.isnan(got[1].item()), f"a parameter with no spread that did not move: 0/0, nan; got {got[1]}"
+    with pytest.raises(ValueError):
+        ch.update_to_data_ratio([torch.ones(3)], [torch.ones(3), torch.ones(3)])
+    with pytest.raises(ValueError):
+        ch.update_to_data_ratio([torch.ones(3)], [torch.ones(4)])
+
+
 # --- append_stats ---------------------------------------------------------------------------------
 
 @exercise("ch07.append_stats", points=3)
