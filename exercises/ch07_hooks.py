@@ -488,6 +488,28 @@ def get_min(h, lo: float = 0, hi: float = 10, floor: float = 0.0, width: float =
     raise NotImplementedError("Exercise ch07.get_min: Per batch, the fraction of the histogram's activations that lie near the activation's floor.")
 
 
+def collapses(stds, awake: float = 0.5, fraction: float = 0.1) -> int:
+    """How many times a layer's activations collapsed during training: falls of `stds` (one number per batch)
+    to below `fraction` of the highest value reached so far, counted once that has passed `awake`.
+
+    A fall counts once however long it lasts; the std must rise above `fraction` of its high again before
+    the next fall counts.
+
+    >>> collapses([0.01, 0.8, 1.2, 0.05, 0.04, 1.0, 0.1, 1.1])
+    2
+
+    Book: chapter 7, "Recording statistics by hand".
+    """
+    count, down, top = 0, False, 0.0
+    for s in stds:
+        s = float(s)
+        top = max(top, s)
+        low = top > awake and s < fraction * top
+        count += low and not down
+        down = low
+    return count
+
+
 def dead_channels(acts, floor: float = 0.0) -> torch.Tensor:
     """Which channels of a batch of activations never rise above `floor`: a bool tensor of shape `(c,)`.
 

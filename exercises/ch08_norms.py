@@ -199,7 +199,7 @@ class RunningBatchNorm(nn.Module):
     """BatchNorm that normalises with running statistics in training too, so it works with tiny batches.
 
     `RunningBatchNorm(nf, mom=0.1, eps=1e-5)` has the parameters `mults` (ones) and `adds` (zeros)
-    of shape `(nf, 1, 1)` and five buffers: `sums` and `sqrs` (zeros, shape `(1, nf, 1, 1)`),
+    of shape `(nf, 1, 1)` and four buffers: `sums` and `sqrs` (zeros, shape `(1, nf, 1, 1)`),
     `count` (a zero of shape `(1,)`), and `batch`, the number of samples seen (an int64 zero of shape `()`).
 
     In training mode, for a batch of `bs` images with `n = bs * H * W` values per channel:
