@@ -12,6 +12,11 @@ into a different run: a claim that only held on the machine the book was written
 `python -m grader check` runs nbval with the same variables (so that the outputs it compares must also be
 the same there); this command is for a quick try of one notebook while writing it, and it can save the
 executed copy (`--out`). CONTRIBUTING.md explains the rule both enforce.
+
+`--nudge K` goes further, for a claim you are not sure of: it runs the notebook as K different machines
+would, nudging every parameter by a random relative 1e-4 (`--scale`) whenever an optimiser is made (the same
+nudge for the same weights, as one machine rounds the same way twice), and prints, for each run, whether
+every cell ran and the numbers the notebook glued, with their range over the K runs.
 """
 from __future__ import annotations
 
@@ -34,6 +39,33 @@ OTHER_KERNELS = {
     "OMP_NUM_THREADS": "1",  # one thread where a notebook does not choose: other reductions, and no oversubscription
 }
 CELL_TIMEOUT = 900
+NUDGE_STARTUP = '''# Written by grader.execute --nudge: every optimiser made in this kernel first nudges its parameters.
+import os
+import torch
+
+_seed, _scale = int(os.environ["GRADER_NUDGE"]), float(os.environ["GRADER_NUDGE_SCALE"])
+
+
+def _nudging(cls):
+    original = cls.__init__
+
+    def __init__(self, params, *args, **kwargs):
+        params = list(params)
+        with torch.no_grad():
+            for group in params:
+                for p in (group["params"] if isinstance(group, dict) else [group]):
+                    key = int(abs(p.detach().double().sum().item()) * 1e6) % (2 ** 31)  # same weights, same nudge
+                    noise = torch.randn(p.shape, dtype=torch.float64,
+                                        generator=torch.Generator().manual_seed(_seed * 1_000_003 + key))
+                    p.mul_(1 + _scale * noise.to(p.dtype).to(p.device))
+        original(self, params, *args, **kwargs)
+
+    cls.__init__ = __init__
+
+
+for _cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW):
+    _nudging(_cls)
+'''
 
 
 def book_env(extra: dict | None = None) -> dict:
@@ -95,6 +127,46 @@ def run_all(paths: list[Path], other_kernels: bool, jobs: int = 2) -> list[dict]
         return list(pool.map(lambda p: _one(p, other_kernels), paths))
 
 
+def glued(path: Path) -> dict:
+    """The values a notebook glued (myst-nb `glue`), as text."""
+    import nbformat
+
+    values = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                data = output.get("data", {})
+                values[name] = data.get("application/papermill.record/text/plain", data.get("text/plain", ""))
+    return values
+
+
+def nudged(path: Path, runs: int, scale: float) -> int:
+    """Run `path` as `runs` other machines would; print what each gave and the range of every glued number."""
+    failed, seen = 0, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        startup = Path(tmp) / "ipython" / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "00_nudge.py").write_text(NUDGE_STARTUP)
+        for k in range(runs):
+            out = Path(tmp) / f"run{k}.ipynb"
+            env = book_env({"IPYTHONDIR": str(Path(tmp) / "ipython"), "GRADER_NUDGE": str(k + 1),
+                            "GRADER_NUDGE_SCALE": str(scale), "OMP_NUM_THREADS": "1"})
+            result = execute(path, env, out)
+            failed += bool(result["error"])
+            print(f"run {k + 1}: {result['seconds']:.0f} s, {result['error'] or 'every cell ran'}", flush=True)
+            for name, value in glued(out).items():
+                seen.setdefault(name, []).append(value)
+    for name, values in seen.items():
+        try:
+            numbers = [float(v.removeprefix("np.float64(").rstrip(")")) for v in values]
+            print(f"  {name:<28} {min(numbers):.4g} .. {max(numbers):.4g}")
+        except ValueError:
+            print(f"  {name:<28} {sorted(set(values))[:4]}")
+    print(f"{runs - failed} of {runs} nudged runs passed")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="default: every notebook of book/")
@@ -102,9 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help="with one notebook: write the executed copy here")
+    parser.add_argument("--nudge", type=int, default=0, metavar="K",
+                        help="run one notebook as K other machines would (see the module docstring)")
+    parser.add_argument("--scale", type=float, default=1e-4, help="relative size of a --nudge (default 1e-4)")
     args = parser.parse_args(argv)
     paths = [Path(p).resolve() for p in args.notebooks] or sorted((ROOT / "book").glob("*.ipynb"))
     extra = OTHER_KERNELS if args.other_kernels else {}
+    if args.nudge:
+        return nudged(paths[0], args.nudge, args.scale)
     if args.single or args.out:
         with tempfile.TemporaryDirectory() as tmp:
             result = execute(paths[0], book_env(extra), Path(args.out) if args.out else Path(tmp) / "out.ipynb")
