@@ -218,7 +218,8 @@ class NbvalRun:
     def __init__(self, paths: list[Path], extra_env: dict | None = None):
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
         self.started = time.time()
-        command = [sys.executable, "-m", "pytest", "--nbval", *map(str, paths), "-q", "--no-header", "-rf",
+        command = [sys.executable, "-m", "pytest", "--nbval", "-p", "grader.nbval_glue", *map(str, paths), "-q",
+                   "--no-header", "-rf",
                    "-p", "no:cacheprovider", "-o", "timeout=900", "--durations=0"]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, text=True,
                                         env=book_env(extra_env))

@@ -66,6 +66,7 @@ def test_the_learners_copy_describes_itself_as_theirs(chapter):
     assert doc and "Your copy of the exercises" in doc, f"exercises/{chapter}.py's docstring does not say it is the learner's copy"
 
 
+@pytest.mark.timeout(120)  # one full MNIST epoch on a CPU: several seconds, more on a loaded machine
 def test_the_gpu_appendix_example_runs():
     text = (ROOT / "book" / "appendix_gpu.md").read_text()
     blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "DeviceCallback" in b]
