@@ -3,7 +3,8 @@
 Prints the median forward+backward time of the chapter's `BatchNorm` divided by that of
 `nn.BatchNorm2d` (training mode, CNN-sized activations), with the chapter's layer run eagerly and under
 `torch.compile`, each against `nn.BatchNorm2d` as PyTorch ships it (one fused kernel each way), measured
-in one run. Targets: eager at most 3.5, compiled at most 1.0.
+in one run, with the smallest and largest per-round ratio. Targets: eager at most 3.5, compiled at
+most 1.0. The script prints its figures and exits 0 whether or not a target is met.
 
     python benchmarks/bench_norms.py                     # the default sizes
     python benchmarks/bench_norms.py --shape 64 32 14 14 --repeats 50 --threads 1
@@ -54,16 +55,14 @@ def main(argv=None) -> int:
           f"{torch.get_num_threads()} CPU threads, {args.clock} clock, {args.repeats} rounds of one forward+backward pass each, training mode")
     for name, value in result["times"].items():
         print(f"  {name:<14} {value * 1e3:8.3f} ms (median)")
-    ok = True
     for mode in ("eager", "compiled"):
         ratio = result[mode]
         if ratio is None:
             continue
-        within = ratio <= TARGETS[mode]
-        ok &= within
-        print(f"{mode:<9} median ratio BatchNorm / nn.BatchNorm2d: {ratio:5.2f}  (target <= {TARGETS[mode]}: "
-              f"{'met' if within else 'MISSED'})")
-    return 0 if ok else 1
+        low, high = result["spread"][mode]
+        print(f"{mode:<9} ratio BatchNorm / nn.BatchNorm2d: min {low:5.2f}  median {ratio:5.2f}  max {high:5.2f} "
+              f"over the rounds  (target: median <= {TARGETS[mode]}, {'met' if ratio <= TARGETS[mode] else 'MISSED'})")
+    return 0
 
 
 if __name__ == "__main__":
