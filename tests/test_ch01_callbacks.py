@@ -2,13 +2,20 @@
 
 Oracles: the arithmetic of the sum (closed form), Python's own `functools.partial`, and the
 behaviour a caller can observe (what was printed, which hooks were called, in what order).
+
+Each test asks `probe(observe_..., *inputs)`: the `observe_...` function runs the learner's code where it
+runs (this process, or a sandboxed worker when a class is graded) and returns plain data; the test judges
+that data here (grader/probe.py).
 """
 import functools
 import time
+from unittest import mock
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+from grader.probe import outcome, printed
 
 exercise = pytest.mark.exercise
 words = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=12)
@@ -24,12 +31,9 @@ def squares_until(limit_check, steps):
     return total
 
 
-@pytest.fixture(autouse=True)
-def no_sleeping(monkeypatch):
-    """The exercises sleep to look slow; the tests must not. Record the requested delays instead."""
-    delays = []
-    monkeypatch.setattr(time, "sleep", delays.append)
-    return delays
+def not_sleeping():
+    """The exercises sleep to look slow; the tests must not. Records the requested delays instead."""
+    return mock.patch.object(time, "sleep", side_effect=lambda seconds: None)
 
 
 class Recorder:
@@ -48,275 +52,412 @@ class Recorder:
 
 # --- make_show_progress -------------------------------------------------------------------------
 
+def observe_show_progress(ch, exclamation, epoch):
+    with printed() as out:
+        callback = ch.make_show_progress(exclamation)
+    seen = {"callable": callable(callback), "printed_when_made": out.getvalue()}
+    if seen["callable"]:
+        with printed() as out:
+            callback(epoch)
+        seen["printed"] = out.getvalue()
+    return seen
+
+
 @exercise("ch01.make_show_progress")
 @given(exclamation=words, epoch=st.integers(0, 99))
-def test_make_show_progress_prints_the_message(ch, capfd, exclamation, epoch):
-    capfd.readouterr()
-    callback = ch.make_show_progress(exclamation)
-    assert callable(callback), "make_show_progress must return a function"
-    assert capfd.readouterr().out == "", "make_show_progress itself must not print: the returned function does"
-    callback(epoch)
-    assert capfd.readouterr().out == f"{exclamation}! We've finished epoch {epoch}!\n"
+def test_make_show_progress_prints_the_message(probe, exclamation, epoch):
+    seen = probe(observe_show_progress, exclamation, epoch)
+    assert seen["callable"], "make_show_progress must return a function"
+    assert seen["printed_when_made"] == "", "make_show_progress itself must not print: the returned function does"
+    assert seen["printed"] == f"{exclamation}! We've finished epoch {epoch}!\n", \
+        f"make_show_progress({exclamation!r})({epoch}) printed {seen['printed']!r}"
+
+
+def observe_two_closures(ch):
+    with printed() as out:
+        nice, great = ch.make_show_progress("Nice"), ch.make_show_progress("Great")
+        great(1)
+        nice(2)
+    return out.getvalue()
 
 
 @exercise("ch01.make_show_progress")
-def test_make_show_progress_closures_are_independent(ch, capfd):
-    nice, great = ch.make_show_progress("Nice"), ch.make_show_progress("Great")
-    great(1)
-    nice(2)
-    assert capfd.readouterr().out == "Great! We've finished epoch 1!\nNice! We've finished epoch 2!\n", \
+def test_make_show_progress_closures_are_independent(probe):
+    assert probe(observe_two_closures) == "Great! We've finished epoch 1!\nNice! We've finished epoch 2!\n", \
         "each closure must remember its own exclamation"
 
 
 # --- slow_calculation ---------------------------------------------------------------------------
 
+def observe_slow_calculation(ch, steps):
+    with not_sleeping():
+        return ch.slow_calculation(steps=steps, delay=0)
+
+
 @exercise("ch01.slow_calculation")
 @given(steps=st.integers(0, 12))
-def test_slow_calculation_without_callback_sums_squares(ch, steps):
-    assert ch.slow_calculation(steps=steps, delay=0) == sum(i * i for i in range(steps))
+def test_slow_calculation_without_callback_sums_squares(probe, steps):
+    got = probe(observe_slow_calculation, steps)
+    assert got == sum(i * i for i in range(steps)), f"slow_calculation(steps={steps}) returned {got!r}"
+
+
+def observe_sleeps(ch):
+    with not_sleeping() as sleep:
+        ch.slow_calculation(steps=4, delay=0.25)
+    return [call.args[0] if call.args else call.kwargs for call in sleep.call_args_list]
 
 
 @exercise("ch01.slow_calculation")
-def test_slow_calculation_sleeps_once_per_step(ch, no_sleeping):
-    ch.slow_calculation(steps=4, delay=0.25)
-    assert no_sleeping == [0.25] * 4, "call time.sleep(delay) once per step"
+def test_slow_calculation_sleeps_once_per_step(probe):
+    assert probe(observe_sleeps) == [0.25] * 4, "call time.sleep(delay) once per step"
+
+
+def observe_hooks(ch, steps, stop_at=None):
+    cb = Recorder(stop_at)
+    with not_sleeping():
+        result = ch.slow_calculation(cb, steps=steps, delay=0)
+    return {"calls": [list(c) for c in cb.calls], "result": result}
 
 
 @exercise("ch01.slow_calculation")
 @given(steps=st.integers(1, 10))
-def test_slow_calculation_calls_both_hooks_in_order(ch, steps):
-    cb = Recorder()
-    result = ch.slow_calculation(cb, steps=steps, delay=0)
+def test_slow_calculation_calls_both_hooks_in_order(probe, steps):
+    seen = probe(observe_hooks, steps)
     expected, total = [], 0
     for i in range(steps):
         total += i * i
-        expected += [("before", i), ("after", i, total)]
-    assert cb.calls == expected, "before_calc(i) before each step, after_calc(i, val=running sum) after it"
-    assert result == total
+        expected += [["before", i], ["after", i, total]]
+    assert seen["calls"] == expected, "before_calc(i) before each step, after_calc(i, val=running sum) after it"
+    assert seen["result"] == total
 
 
 @exercise("ch01.slow_calculation")
 @given(steps=st.integers(1, 10), stop_at=st.integers(0, 9))
-def test_slow_calculation_stops_when_after_calc_returns_true(ch, steps, stop_at):
-    cb = Recorder(stop_at=stop_at)
-    result = ch.slow_calculation(cb, steps=steps, delay=0)
-    assert result == squares_until(lambda i, total: i >= stop_at, steps)
-    assert cb.calls[-1][0] == "after" and cb.calls[-1][1] == min(stop_at, steps - 1), \
+def test_slow_calculation_stops_when_after_calc_returns_true(probe, steps, stop_at):
+    seen = probe(observe_hooks, steps, stop_at)
+    assert seen["result"] == squares_until(lambda i, total: i >= stop_at, steps)
+    assert seen["calls"][-1][0] == "after" and seen["calls"][-1][1] == min(stop_at, steps - 1), \
         "no hook may run after after_calc returned True"
 
 
+class OnlyAfter:
+    def after_calc(self, epoch, val):
+        return val > 10
+
+
+class OnlyBefore:
+    def __init__(self):
+        self.epochs = []
+
+    def before_calc(self, epoch):
+        self.epochs.append(epoch)
+
+
+class KeywordOnly:
+    def after_calc(self, epoch, *, val):
+        return False
+
+
+def observe_optional_hooks(ch):
+    with not_sleeping():
+        only_before = OnlyBefore()
+        return {"only_after": ch.slow_calculation(OnlyAfter(), delay=0),
+                "only_before": ch.slow_calculation(only_before, steps=3, delay=0), "epochs": only_before.epochs,
+                "neither": ch.slow_calculation(object(), steps=3, delay=0)}
+
+
 @exercise("ch01.slow_calculation")
-def test_slow_calculation_hooks_are_optional(ch):
-    class OnlyAfter:
-        def after_calc(self, epoch, val):
-            return val > 10
+def test_slow_calculation_hooks_are_optional(probe):
+    seen = probe(observe_optional_hooks)
+    assert seen["only_after"] == 14, "the lesson's example: stop once the sum passes 10"
+    assert seen["only_before"] == 5
+    assert seen["epochs"] == [0, 1, 2]
+    assert seen["neither"] == 5, "a callback with neither hook is fine"
 
-    class OnlyBefore:
-        def __init__(self):
-            self.epochs = []
 
-        def before_calc(self, epoch):
-            self.epochs.append(epoch)
-
-    assert ch.slow_calculation(OnlyAfter(), delay=0) == 14, "the lesson's example: stop once the sum passes 10"
-    only_before = OnlyBefore()
-    assert ch.slow_calculation(only_before, steps=3, delay=0) == 5
-    assert only_before.epochs == [0, 1, 2]
-    assert ch.slow_calculation(object(), steps=3, delay=0) == 5, "a callback with neither hook is fine"
+def observe_keyword_only(ch):
+    with not_sleeping():
+        return ch.slow_calculation(KeywordOnly(), steps=3, delay=0)
 
 
 @exercise("ch01.slow_calculation")
-def test_slow_calculation_passes_val_by_keyword(ch):
-    class KeywordOnly:
-        def after_calc(self, epoch, *, val):
-            return False
-
-    assert ch.slow_calculation(KeywordOnly(), steps=3, delay=0) == 5, "call after_calc(i, val=res)"
+def test_slow_calculation_passes_val_by_keyword(probe):
+    assert probe(observe_keyword_only) == 5, "call after_calc(i, val=res)"
 
 
 # --- ProgressShowingCallback --------------------------------------------------------------------
 
+def observe_progress_callback(ch, exclamation, epoch):
+    cb = ch.ProgressShowingCallback(exclamation)
+    with printed() as out:
+        cb(epoch)
+    return {"exclamation": getattr(cb, "exclamation", None), "printed": out.getvalue()}
+
+
 @exercise("ch01.ProgressShowingCallback")
 @given(exclamation=words, epoch=st.integers(0, 99))
-def test_progress_showing_callback_prints(ch, capfd, exclamation, epoch):
-    capfd.readouterr()
-    cb = ch.ProgressShowingCallback(exclamation)
-    assert cb.exclamation == exclamation
-    cb(epoch)
-    assert capfd.readouterr().out == f"{exclamation}! We've finished epoch {epoch}!\n"
+def test_progress_showing_callback_prints(probe, exclamation, epoch):
+    seen = probe(observe_progress_callback, exclamation, epoch)
+    assert seen["exclamation"] == exclamation, "keep the exclamation in self.exclamation"
+    assert seen["printed"] == f"{exclamation}! We've finished epoch {epoch}!\n"
+
+
+def observe_progress_default(ch):
+    with printed() as out:
+        cb = ch.ProgressShowingCallback()
+        cb(0)
+        cb.exclamation = "Changed"
+        cb(1)
+    return out.getvalue()
 
 
 @exercise("ch01.ProgressShowingCallback")
-def test_progress_showing_callback_default_and_state(ch, capfd):
-    cb = ch.ProgressShowingCallback()
-    cb(0)
-    cb.exclamation = "Changed"
-    cb(1)
-    assert capfd.readouterr().out == "Awesome! We've finished epoch 0!\nChanged! We've finished epoch 1!\n", \
+def test_progress_showing_callback_default_and_state(probe):
+    assert probe(observe_progress_default) == "Awesome! We've finished epoch 0!\nChanged! We've finished epoch 1!\n", \
         "the default is 'Awesome', and __call__ must read self.exclamation each time"
 
 
 # --- SlowCalculator -----------------------------------------------------------------------------
 
+class Modifying:
+    def __init__(self):
+        self.seen = []
+
+    def after_calc(self, calc, epoch):
+        self.seen.append(calc.res)
+        if calc.res > 10:
+            return True
+        if calc.res < 3:
+            calc.res = calc.res * 2
+
+
+def observe_modifying(ch):
+    cb = Modifying()
+    with not_sleeping():
+        calc = ch.SlowCalculator(cb, delay=0)
+        calc.calc()
+    return {"seen": cb.seen, "res": calc.res}
+
+
 @exercise("ch01.SlowCalculator", points=2)
-def test_slow_calculator_modifying_callback(ch):
-    seen = []
+def test_slow_calculator_modifying_callback(probe):
+    seen = probe(observe_modifying)
+    assert seen["seen"] == [0, 1, 6, 15], "the lesson's example: the callback doubles small sums and stops past 10"
+    assert seen["res"] == 15
 
-    class Modifying:
-        def after_calc(self, calc, epoch):
-            seen.append(calc.res)
-            if calc.res > 10:
-                return True
-            if calc.res < 3:
-                calc.res = calc.res * 2
 
-    calc = ch.SlowCalculator(Modifying(), delay=0)
-    calc.calc()
-    assert seen == [0, 1, 6, 15], "the lesson's example: the callback doubles small sums and stops past 10"
-    assert calc.res == 15
+class Scaling:
+    def __init__(self, scale):
+        self.scale, self.events = scale, []
+
+    def before_calc(self, calc, epoch):
+        self.events.append(["before", epoch, calc.res])
+
+    def after_calc(self, calc, epoch):
+        calc.res *= self.scale
+        self.events.append(["after", epoch, calc.res])
+
+
+def observe_scaling(ch, steps, scale):
+    cb = Scaling(scale)
+    with not_sleeping():
+        calc = ch.SlowCalculator(cb, steps=steps, delay=0)
+        calc.calc()
+    return {"events": cb.events, "res": calc.res}
 
 
 @exercise("ch01.SlowCalculator", points=2)
 @given(steps=st.integers(0, 10), scale=st.integers(-3, 3))
-def test_slow_calculator_passes_itself_and_applies_changes(ch, steps, scale):
-    events = []
-
-    class Scaling:
-        def before_calc(self, calc, epoch):
-            events.append(("before", epoch, calc.res))
-
-        def after_calc(self, calc, epoch):
-            calc.res *= scale
-            events.append(("after", epoch, calc.res))
-
-    calc = ch.SlowCalculator(Scaling(), steps=steps, delay=0)
-    calc.calc()
+def test_slow_calculator_passes_itself_and_applies_changes(probe, steps, scale):
+    seen = probe(observe_scaling, steps, scale)
     expected, res = [], 0
     for i in range(steps):
-        expected.append(("before", i, res))
+        expected.append(["before", i, res])
         res = (res + i * i) * scale
-        expected.append(("after", i, res))
-    assert events == expected
-    assert calc.res == res
+        expected.append(["after", i, res])
+    assert seen["events"] == expected
+    assert seen["res"] == res
+
+
+class Answer:
+    def before_calc(self, calc, epoch):
+        return ("answer", calc, epoch)
+
+
+def observe_callback_method(ch):
+    with not_sleeping():
+        calc = ch.SlowCalculator(Answer(), delay=0)
+        answer = calc.callback("before_calc", 7)
+        missing = calc.callback("after_calc", 7)
+        plain = ch.SlowCalculator(steps=4, delay=0)
+        plain.calc()
+        first = plain.res
+        plain.calc()
+    shaped = type(answer) is tuple and len(answer) == 3
+    return {"answer": [answer[0], answer[1] is calc, answer[2]] if shaped else repr(answer)[:200],
+            "missing": repr(missing)[:200], "first": first, "second": plain.res}
 
 
 @exercise("ch01.SlowCalculator", points=2)
-def test_slow_calculator_callback_returns_result_and_skips_missing(ch):
-    class Answer:
-        def before_calc(self, calc, epoch):
-            return ("answer", calc, epoch)
-
-    calc = ch.SlowCalculator(Answer(), delay=0)
-    assert calc.callback("before_calc", 7) == ("answer", calc, 7)
-    assert calc.callback("after_calc", 7) is None, "a missing hook is skipped and gives None"
-    plain = ch.SlowCalculator(steps=4, delay=0)
-    plain.calc()
-    assert plain.res == 14
-    plain.calc()
-    assert plain.res == 14, "calc() starts again from 0 each time"
+def test_slow_calculator_callback_returns_result_and_skips_missing(probe):
+    seen = probe(observe_callback_method)
+    assert seen["answer"] == ["answer", True, 7], "callback(name, epoch) returns the hook's answer to hook(self, epoch)"
+    assert seen["missing"] == "None", "a missing hook is skipped and gives None"
+    assert seen["first"] == 14
+    assert seen["second"] == 14, "calc() starts again from 0 each time"
 
 
 # --- make_counter -------------------------------------------------------------------------------
 
+def observe_counter(ch, start, step, calls):
+    counter = ch.make_counter(start, step=step)
+    return [counter() for _ in range(calls)]
+
+
 @exercise("ch01.make_counter")
 @given(start=st.integers(-50, 50), step=st.integers(-5, 5), calls=st.integers(1, 20))
-def test_make_counter_counts(ch, start, step, calls):
-    counter = ch.make_counter(start, step=step)
-    assert [counter() for _ in range(calls)] == [start + step * k for k in range(1, calls + 1)]
+def test_make_counter_counts(probe, start, step, calls):
+    assert probe(observe_counter, start, step, calls) == [start + step * k for k in range(1, calls + 1)]
+
+
+def observe_independent_counters(ch):
+    first, second = ch.make_counter(), ch.make_counter(100)
+    counts = [first(), first(), second(), first(), second()]
+    third = ch.make_counter()
+    return {"counts": counts, "third": third()}
 
 
 @exercise("ch01.make_counter")
-def test_make_counter_counters_are_independent(ch):
-    first, second = ch.make_counter(), ch.make_counter(100)
-    assert (first(), first(), second(), first(), second()) == (1, 2, 101, 3, 102), \
+def test_make_counter_counters_are_independent(probe):
+    seen = probe(observe_independent_counters)
+    assert seen["counts"] == [1, 2, 101, 3, 102], \
         "each counter keeps its own count: keep it in the closure, not in a global or a default argument"
-    third = ch.make_counter()
-    assert third() == 1, "a new counter starts from scratch"
+    assert seen["third"] == 1, "a new counter starts from scratch"
 
 
 # --- my_partial ---------------------------------------------------------------------------------
 
 def record(*args, **kwargs):
-    return args, kwargs
+    return [list(args), kwargs]
 
 
 keys = st.sampled_from(["a", "b", "c", "lr", "mom"])
 
 
+def observe_partial_call(ch, frozen, frozen_kw, later, later_kw):
+    return ch.my_partial(record, *frozen, **frozen_kw)(*later, **later_kw)
+
+
 @exercise("ch01.my_partial", points=2)
 @given(frozen=st.lists(st.integers(), max_size=3), frozen_kw=st.dictionaries(keys, st.integers(), max_size=3),
        later=st.lists(st.integers(), max_size=3), later_kw=st.dictionaries(keys, st.integers(), max_size=3))
-def test_my_partial_calls_like_functools_partial(ch, frozen, frozen_kw, later, later_kw):
-    mine = ch.my_partial(record, *frozen, **frozen_kw)
-    theirs = functools.partial(record, *frozen, **frozen_kw)
-    assert mine(*later, **later_kw) == theirs(*later, **later_kw)
+def test_my_partial_calls_like_functools_partial(probe, frozen, frozen_kw, later, later_kw):
+    theirs = functools.partial(record, *frozen, **frozen_kw)(*later, **later_kw)
+    assert probe(observe_partial_call, frozen, frozen_kw, later, later_kw) == theirs
 
 
-@exercise("ch01.my_partial", points=2)
-def test_my_partial_exposes_func_args_keywords(ch):
+def observe_partial_attributes(ch):
     mine = ch.my_partial(record, 1, 2, lr=0.1)
-    assert mine.func is record
-    assert mine.args == (1, 2) and isinstance(mine.args, tuple)
-    assert mine.keywords == {"lr": 0.1}
+    seen = {"func_is_record": getattr(mine, "func", None) is record, "args": repr(getattr(mine, "args", None)),
+            "args_is_tuple": type(getattr(mine, "args", None)) is tuple, "keywords": repr(getattr(mine, "keywords", None))}
     mine(3, lr=0.5)
-    assert mine.keywords == {"lr": 0.1}, "a call-time keyword must not change the frozen keywords"
+    seen["keywords_after"] = repr(getattr(mine, "keywords", None))
+    return seen
 
 
 @exercise("ch01.my_partial", points=2)
-def test_my_partial_is_reusable_and_rejects_non_callables(ch):
+def test_my_partial_exposes_func_args_keywords(probe):
+    seen = probe(observe_partial_attributes)
+    assert seen["func_is_record"], "keep the wrapped function in .func"
+    assert seen["args"] == "(1, 2)" and seen["args_is_tuple"], "keep the frozen positional arguments in .args, a tuple"
+    assert seen["keywords"] == "{'lr': 0.1}", "keep the frozen keyword arguments in .keywords, a dict"
+    assert seen["keywords_after"] == "{'lr': 0.1}", "a call-time keyword must not change the frozen keywords"
+
+
+def observe_partial_reuse(ch):
     add_ten = ch.my_partial(lambda x, y: x + y, 10)
-    assert [add_ten(i) for i in range(3)] == [10, 11, 12]
-    with pytest.raises(TypeError):
-        ch.my_partial(42)
+    return {"calls": [add_ten(i) for i in range(3)], "not_callable": outcome(ch.my_partial, 42)}
+
+
+@exercise("ch01.my_partial", points=2)
+def test_my_partial_is_reusable_and_rejects_non_callables(probe):
+    seen = probe(observe_partial_reuse)
+    assert seen["calls"] == [10, 11, 12]
+    assert seen["not_callable"].get("raised") == "TypeError", \
+        f"my_partial(42) must raise TypeError (42 is not callable); it gave {seen['not_callable']}"
 
 
 # --- call_with_accepted_kwargs ------------------------------------------------------------------
 
+def after_calc(epoch, val):
+    return [epoch, val]
+
+
+def keyword_only(*, lr, mom=0.9):
+    return [lr, mom]
+
+
+def greedy(epoch, **kwargs):
+    return [epoch, kwargs]
+
+
+def wants_a_and_lr(a=None, *, lr=None):
+    return {"a": a, "lr": lr}
+
+
+def positional_only(x, /, y=0):
+    return [x, y]
+
+
+class Hook:
+    def __call__(self, epoch, val=None):
+        return [epoch, val]
+
+
+def observe_filtered_calls(ch):
+    call = ch.call_with_accepted_kwargs
+    return [call(after_calc, 3, val=14, lr=0.1), call(keyword_only, lr=0.5, val=1, epoch=2),
+            call(keyword_only, lr=0.5, mom=0.8)]
+
+
 @exercise("ch01.call_with_accepted_kwargs")
-def test_call_with_accepted_kwargs_filters_by_signature(ch):
-    def after_calc(epoch, val):
-        return epoch, val
+def test_call_with_accepted_kwargs_filters_by_signature(probe):
+    assert probe(observe_filtered_calls) == [[3, 14], [0.5, 0.9], [0.5, 0.8]]
 
-    def keyword_only(*, lr, mom=0.9):
-        return lr, mom
 
-    assert ch.call_with_accepted_kwargs(after_calc, 3, val=14, lr=0.1) == (3, 14)
-    assert ch.call_with_accepted_kwargs(keyword_only, lr=0.5, val=1, epoch=2) == (0.5, 0.9)
-    assert ch.call_with_accepted_kwargs(keyword_only, lr=0.5, mom=0.8) == (0.5, 0.8)
+def observe_var_keyword(ch):
+    return ch.call_with_accepted_kwargs(greedy, 1, val=2, lr=0.1)
 
 
 @exercise("ch01.call_with_accepted_kwargs")
-def test_call_with_accepted_kwargs_passes_everything_to_var_keyword(ch):
-    def greedy(epoch, **kwargs):
-        return epoch, kwargs
+def test_call_with_accepted_kwargs_passes_everything_to_var_keyword(probe):
+    assert probe(observe_var_keyword) == [1, {"val": 2, "lr": 0.1}]
 
-    assert ch.call_with_accepted_kwargs(greedy, 1, val=2, lr=0.1) == (1, {"val": 2, "lr": 0.1})
+
+def observe_offered(ch, offered):
+    return ch.call_with_accepted_kwargs(wants_a_and_lr, **offered)
 
 
 @exercise("ch01.call_with_accepted_kwargs")
 @given(offered=st.dictionaries(keys, st.integers(), max_size=5))
-def test_call_with_accepted_kwargs_matches_signature(ch, offered):
-    def wants_a_and_lr(a=None, *, lr=None):
-        return {"a": a, "lr": lr}
-
-    result = ch.call_with_accepted_kwargs(wants_a_and_lr, **offered)
-    assert result == {"a": offered.get("a"), "lr": offered.get("lr")}
+def test_call_with_accepted_kwargs_matches_signature(probe, offered):
+    assert probe(observe_offered, offered) == {"a": offered.get("a"), "lr": offered.get("lr")}
 
 
-@exercise("ch01.call_with_accepted_kwargs")
-def test_call_with_accepted_kwargs_does_not_pass_positional_only_by_name(ch):
-    def positional_only(x, /, y=0):
-        return x, y
-
-    assert ch.call_with_accepted_kwargs(positional_only, 1, x=5, y=2) == (1, 2), \
-        "x is positional-only: it cannot be passed by keyword, so drop it"
+def observe_positional_only(ch):
+    return ch.call_with_accepted_kwargs(positional_only, 1, x=5, y=2)
 
 
 @exercise("ch01.call_with_accepted_kwargs")
-def test_call_with_accepted_kwargs_works_on_callable_objects(ch):
-    class Hook:
-        def __call__(self, epoch, val=None):
-            return epoch, val
+def test_call_with_accepted_kwargs_does_not_pass_positional_only_by_name(probe):
+    assert probe(observe_positional_only) == [1, 2], "x is positional-only: it cannot be passed by keyword, so drop it"
 
-    assert ch.call_with_accepted_kwargs(Hook(), 4, val=1, lr=0.3) == (4, 1), \
+
+def observe_callable_object(ch):
+    return ch.call_with_accepted_kwargs(Hook(), 4, val=1, lr=0.3)
+
+
+@exercise("ch01.call_with_accepted_kwargs")
+def test_call_with_accepted_kwargs_works_on_callable_objects(probe):
+    assert probe(observe_callable_object) == [4, 1], \
         "a callable object's signature is that of its __call__, without self"

@@ -4,8 +4,13 @@ managers, names from class names, and a miniature nn.Module.
 Oracles: Python's own `list` (indexing, slicing, assignment and deletion), `itertools.compress` for
 masks, `copy` and `pickle` round trips, a fake clock for `Timer`, names assembled from their words
 for `camel2snake`, and the behaviour a caller of `nn.Module` relies on (registration order, hook
-order and arguments, handles that remove). Pure Python, but for one test that indexes with a torch tensor
-(the case that was once wrong), which imports torch when it runs.
+order and arguments, handles that remove). Pure Python, but for one observer that indexes with a torch
+tensor (the case that was once wrong), which imports torch when it runs.
+
+Each test asks `probe(observe_..., *inputs)`: the `observe_...` function runs the learner's code where it
+runs (this process, or a sandboxed worker when a class is graded) and returns plain data; the test judges
+that data here (grader/probe.py). Objects the learner's code handles (an `Index`, a slice, an iterator, a
+numpy mask) are built inside the observers from plain descriptions (`index_from`).
 """
 import copy
 import itertools
@@ -13,23 +18,20 @@ import operator
 import pickle
 import time
 import types
+from unittest import mock
 
 import pytest
-from hypothesis import Phase, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from grader.probe import outcome
+
 exercise = pytest.mark.exercise
-# No shrinking: hypothesis formats every failing example through pytest while it shrinks, which
-# takes seconds per test on a wrong answer; the first failing example is small enough to read.
-no_shrink = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
-def outcome(function, *args):
-    """('ok', function(*args)) or ('raises', exception type): compares behaviour, errors included."""
-    try:
-        return "ok", function(*args)
-    except (IndexError, TypeError, ValueError) as error:
-        return "raises", type(error)
+def behaviour(result):
+    """('returned', value) or ('raised', exception type name): an `outcome` without the error's message."""
+    return ("raised", result["raised"]) if "raised" in result else ("returned", result["returned"])
 
 
 def select_list(container, indices):
@@ -52,64 +54,132 @@ class Index:
         return f"Index({self.value})"
 
 
+def index_from(spec):
+    """The index a plain description stands for: {"Index": i}, {"Indexes": [i, ...]}, {"slice": [a, b, c]},
+    {"iter": [i, ...]}; anything else (an int, a bool, a list, a tuple, None, a float, a str) is itself."""
+    if type(spec) is dict:
+        (kind, value), = spec.items()
+        if kind == "Index":
+            return Index(value)
+        if kind == "Indexes":
+            return [Index(i) for i in value]
+        if kind == "slice":
+            return slice(*value)
+        if kind == "iter":
+            return iter(value)
+        raise ValueError(f"not an index description: {spec!r}")
+    return spec
+
+
+def shown(spec):
+    """How a test's message writes the index `spec` describes."""
+    if type(spec) is dict and "iter" in spec:
+        return f"iter({spec['iter']})"
+    return repr(index_from(spec))
+
+
+def items_of(container):
+    """A snapshot of `container.items` (a later change must not alter what was observed)."""
+    return copy.copy(container.items)
+
+
 # --- SloppyAdder --------------------------------------------------------------------------------
 
 numbers_ = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False))
 
 
-@exercise("ch02.SloppyAdder")
-@no_shrink
-@given(a=numbers_, b=numbers_)
-def test_sloppy_adder_adds_a_hundredth(ch, a, b):
+def adder_seen(ch, value):
+    """Whether `value` is a SloppyAdder, its type's name, and its .o if it is one."""
+    is_adder = isinstance(value, ch.SloppyAdder)
+    return {"is_adder": is_adder, "type": type(value).__name__, "o": value.o if is_adder else None}
+
+
+def observe_add(ch, a, b):
     left, right = ch.SloppyAdder(a), ch.SloppyAdder(b)
     total = left + right
-    assert isinstance(total, ch.SloppyAdder), f"SloppyAdder({a}) + SloppyAdder({b}) must be a SloppyAdder, got {type(total).__name__}"
-    assert total.o == pytest.approx(a + b + 0.01, rel=1e-12, abs=1e-9), \
-        f"SloppyAdder({a}) + SloppyAdder({b}): expected .o == {a + b + 0.01}, got {total.o}"
-    assert (left.o, right.o) == (a, b), "+ must return a new object and leave both operands unchanged"
+    return {"total": adder_seen(ch, total), "left": left.o, "right": right.o}
 
 
 @exercise("ch02.SloppyAdder")
-def test_sloppy_adder_repr_is_the_plain_number(ch):
-    total = ch.SloppyAdder(1) + ch.SloppyAdder(2)
-    assert repr(total) == str(1 + 2 + 0.01) == "3.01", f"repr(SloppyAdder(1) + SloppyAdder(2)) should be '3.01', got {total!r}"
-    assert repr(ch.SloppyAdder(7)) == "7" and str(ch.SloppyAdder(2.5)) == "2.5", "the repr is str(self.o); str falls back to it"
+@given(a=numbers_, b=numbers_)
+def test_sloppy_adder_adds_a_hundredth(probe, a, b):
+    seen = probe(observe_add, a, b)
+    total = seen["total"]
+    assert total["is_adder"], f"SloppyAdder({a}) + SloppyAdder({b}) must be a SloppyAdder, got {total['type']}"
+    assert total["o"] == pytest.approx(a + b + 0.01, rel=1e-12, abs=1e-9), \
+        f"SloppyAdder({a}) + SloppyAdder({b}): expected .o == {a + b + 0.01}, got {total['o']}"
+    assert (seen["left"], seen["right"]) == (a, b), "+ must return a new object and leave both operands unchanged"
+
+
+def observe_adder_reprs(ch):
+    return {"sum": repr(ch.SloppyAdder(1) + ch.SloppyAdder(2)), "seven": repr(ch.SloppyAdder(7)),
+            "str": str(ch.SloppyAdder(2.5))}
 
 
 @exercise("ch02.SloppyAdder")
-@no_shrink
-@given(values=st.lists(st.integers(-100, 100), max_size=6), number=st.integers(-100, 100))
-def test_sloppy_adder_mixes_with_numbers(ch, values, number):
+def test_sloppy_adder_repr_is_the_plain_number(probe):
+    seen = probe(observe_adder_reprs)
+    assert seen["sum"] == str(1 + 2 + 0.01) == "3.01", \
+        f"repr(SloppyAdder(1) + SloppyAdder(2)) should be '3.01', got {seen['sum']!r}"
+    assert seen["seven"] == "7" and seen["str"] == "2.5", "the repr is str(self.o); str falls back to it"
+
+
+def observe_adder_with_numbers(ch, values, number):
     right = ch.SloppyAdder(number) + 1
     left = 1 + ch.SloppyAdder(number)
-    assert isinstance(right, ch.SloppyAdder) and right.o == pytest.approx(number + 1.01), \
-        f"SloppyAdder({number}) + 1 should hold {number + 1.01}"
-    assert isinstance(left, ch.SloppyAdder) and left.o == pytest.approx(number + 1.01), \
-        f"1 + SloppyAdder({number}) should hold {number + 1.01}: int.__add__ gives up, so Python calls __radd__"
     total = sum(ch.SloppyAdder(v) for v in values)
+    return {"right": adder_seen(ch, right), "left": adder_seen(ch, left),
+            "sum": total.o if isinstance(total, ch.SloppyAdder) else total}
+
+
+@exercise("ch02.SloppyAdder")
+@given(values=st.lists(st.integers(-100, 100), max_size=6), number=st.integers(-100, 100))
+def test_sloppy_adder_mixes_with_numbers(probe, values, number):
+    seen = probe(observe_adder_with_numbers, values, number)
+    right, left = seen["right"], seen["left"]
+    assert right["is_adder"] and right["o"] == pytest.approx(number + 1.01), \
+        f"SloppyAdder({number}) + 1 should hold {number + 1.01}"
+    assert left["is_adder"] and left["o"] == pytest.approx(number + 1.01), \
+        f"1 + SloppyAdder({number}) should hold {number + 1.01}: int.__add__ gives up, so Python calls __radd__"
     # sum starts from 0: 0 + a, then + b, ... one sloppy hundredth per addition.
     expected = sum(values) + 0.01 * len(values)
-    got = total.o if isinstance(total, ch.SloppyAdder) else total
+    got = seen["sum"]
     assert got == pytest.approx(expected, abs=1e-9), f"sum of SloppyAdders of {values}: expected {expected}, got {got}"
 
 
-@exercise("ch02.SloppyAdder")
-def test_sloppy_adder_refuses_other_types(ch):
-    with pytest.raises(TypeError):
-        ch.SloppyAdder(1) + "two"
-    with pytest.raises(TypeError):
-        [1] + ch.SloppyAdder(1)
-    assert ch.SloppyAdder(1).__add__("two") is NotImplemented, \
-        "for a type you cannot add, return NotImplemented (do not raise): Python then tries the other side"
+def observe_adder_refusals(ch):
+    direct = outcome(ch.SloppyAdder(1).__add__, "two")
+    return {"plus_str": outcome(operator.add, ch.SloppyAdder(1), "two"),
+            "list_plus": outcome(operator.add, [1], ch.SloppyAdder(1)),
+            "dunder_gives_not_implemented": "returned" in direct and direct["returned"] is NotImplemented,
+            "dunder": direct.get("raised") or repr(direct.get("returned"))[:200]}
 
 
 @exercise("ch02.SloppyAdder")
-def test_sloppy_adder_augmented_assignment_rebinds(ch):
+def test_sloppy_adder_refuses_other_types(probe):
+    seen = probe(observe_adder_refusals)
+    assert seen["plus_str"].get("raised") == "TypeError", \
+        f"SloppyAdder(1) + 'two' must raise TypeError; it gave {seen['plus_str']}"
+    assert seen["list_plus"].get("raised") == "TypeError", \
+        f"[1] + SloppyAdder(1) must raise TypeError; it gave {seen['list_plus']}"
+    assert seen["dunder_gives_not_implemented"], (
+        "for a type you cannot add, return NotImplemented (do not raise): Python then tries the other side; "
+        f"SloppyAdder(1).__add__('two') gave {seen['dunder']}")
+
+
+def observe_augmented(ch):
     start = ch.SloppyAdder(1)
     total = start
     total += ch.SloppyAdder(2)
-    assert total is not start and start.o == 1, "`a += b` without __iadd__ means `a = a + b`: the old object is untouched"
-    assert total.o == pytest.approx(3.01)
+    return {"same": total is start, "start": start.o, "total": getattr(total, "o", None)}
+
+
+@exercise("ch02.SloppyAdder")
+def test_sloppy_adder_augmented_assignment_rebinds(probe):
+    seen = probe(observe_augmented)
+    assert not seen["same"] and seen["start"] == 1, \
+        "`a += b` without __iadd__ means `a = a + b`: the old object is untouched"
+    assert seen["total"] == pytest.approx(3.01)
 
 
 # --- ListContainer ------------------------------------------------------------------------------
@@ -132,265 +202,362 @@ def items_and_mask(draw):
     return items, mask
 
 
-@exercise("ch02.ListContainer", points=3)
-@no_shrink
-@given(items=items_, index=st.integers(-16, 16))
-def test_list_container_single_index_like_a_list(ch, items, index):
+def observe_getitems(ch, items, specs):
+    """What one ListContainer(items) gives for each index `specs` describes: outcomes, errors included."""
     lc = ch.ListContainer(list(items))
-    for idx in (index, Index(index)):
-        got, expected = outcome(operator.getitem, lc, idx), outcome(operator.getitem, items, idx)
-        assert got == expected, f"ListContainer({items})[{idx!r}]: a list gives {expected}, got {got}"
-    for flag in (True, False):
-        got, expected = outcome(operator.getitem, lc, flag), outcome(operator.getitem, items, flag)
-        assert got == expected, f"ListContainer({items})[{flag}]: a single bool indexes like the int it is; a list gives {expected}, got {got}"
+    return [outcome(operator.getitem, lc, index_from(spec)) for spec in specs]
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
+@given(items=items_, index=st.integers(-16, 16))
+def test_list_container_single_index_like_a_list(probe, items, index):
+    specs = [index, {"Index": index}, True, False]
+    seen = probe(observe_getitems, items, specs)
+    for spec, got in zip(specs, seen):
+        got, expected = behaviour(got), behaviour(outcome(operator.getitem, items, index_from(spec)))
+        if type(spec) is bool:
+            assert got == expected, (f"ListContainer({items})[{spec}]: a single bool indexes like the int it is; "
+                                     f"a list gives {expected}, got {got}")
+        else:
+            assert got == expected, f"ListContainer({items})[{shown(spec)}]: a list gives {expected}, got {got}"
+
+
+def observe_slice(ch, items, start, stop, step):
+    return list(ch.ListContainer(list(items))[start:stop:step])
+
+
+@exercise("ch02.ListContainer", points=3)
 @given(items=items_, start=st.none() | st.integers(-16, 16), stop=st.none() | st.integers(-16, 16),
        step=st.none() | st.integers(-4, 4).filter(bool))
-def test_list_container_slices_like_a_list(ch, items, start, stop, step):
+def test_list_container_slices_like_a_list(probe, items, start, stop, step):
+    got = probe(observe_slice, items, start, stop, step)
+    assert got == items[start:stop:step], f"ListContainer({items})[{start}:{stop}:{step}]"
+
+
+def observe_mask(ch, items, mask):
     lc = ch.ListContainer(list(items))
-    got = lc[start:stop:step]
-    assert list(got) == items[start:stop:step], f"ListContainer({items})[{start}:{stop}:{step}]"
+    got = list(lc[mask])
+    return {"got": got, "items": items_of(lc)}
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
 @given(case=items_and_mask())
-def test_list_container_boolean_mask(ch, case):
+def test_list_container_boolean_mask(probe, case):
     items, mask = case
-    lc = ch.ListContainer(list(items))
-    got = lc[mask]
+    seen = probe(observe_mask, items, mask)
     expected = list(itertools.compress(items, mask))
-    assert list(got) == expected, f"ListContainer({items})[{mask}]: expected {expected}, got {got}"
-    assert lc.items == items, "indexing must not change the items"
+    assert seen["got"] == expected, f"ListContainer({items})[{mask}]: expected {expected}, got {seen['got']}"
+    assert seen["items"] == items, "indexing must not change the items"
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
 @given(items=st.lists(st.integers(), min_size=1, max_size=10), extra=st.sampled_from([-1, 1]))
-def test_list_container_mask_length_is_checked(ch, items, extra):
-    lc = ch.ListContainer(list(items))
+def test_list_container_mask_length_is_checked(probe, items, extra):
     mask = [True] * (len(items) + extra)
     assume(mask)
-    with pytest.raises(IndexError):
-        lc[mask]
-        pytest.fail(f"ListContainer of {len(items)} items indexed with a mask of length {len(mask)} must raise IndexError")
+    got, = probe(observe_getitems, items, [mask])
+    assert got.get("raised") == "IndexError", (
+        f"ListContainer of {len(items)} items indexed with a mask of length {len(mask)} must raise IndexError; "
+        f"it gave {got}")
+
+
+def observe_selections(ch, items, specs):
+    """select_list(ListContainer(items), index) for each index `specs` describes: outcomes, errors included."""
+    lc = ch.ListContainer(list(items))
+    return [outcome(select_list, lc, index_from(spec)) for spec in specs]
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
 @given(case=items_and_indices(min_size=0), out_of_range=st.booleans())
-def test_list_container_index_list(ch, case, out_of_range):
+def test_list_container_index_list(probe, case, out_of_range):
     items, indices = case
     if out_of_range:
         indices = indices + [len(items)]
-    lc = ch.ListContainer(list(items))
-    for idx in (indices, tuple(indices), iter(indices), [Index(i) for i in indices]):
-        shown = repr(idx) if not isinstance(idx, type(iter([]))) else f"iter({indices})"
-        got = outcome(select_list, lc, idx)
-        expected = outcome(select_list, items, indices)
-        assert got == expected, f"ListContainer({items})[{shown}]: expected {expected}, got {got}"
+    specs = [indices, tuple(indices), {"iter": indices}, {"Indexes": indices}]
+    seen = probe(observe_selections, items, specs)
+    expected = behaviour(outcome(select_list, items, indices))
+    for spec, got in zip(specs, seen):
+        got = behaviour(got)
+        assert got == expected, f"ListContainer({items})[{shown(spec)}]: expected {expected}, got {got}"
 
 
-@exercise("ch02.ListContainer", points=3)
-@no_shrink
-@given(case=items_and_mask(), indices=st.lists(st.integers(0, 13), max_size=5))
-def test_list_container_numpy_masks_and_index_arrays(ch, case, indices):
+def observe_numpy_indexing(ch, items, mask, indices):
     import numpy as np
 
-    items, mask = case
-    indices = [i for i in indices if i < len(items)]
     array_mask, array_indices = np.array(mask, dtype=bool), np.array(indices, dtype=np.int64)
-    expected = list(itertools.compress(items, mask))
-    got = outcome(select_list, ch.ListContainer(list(items)), array_mask)
-    assert got == ("ok", expected), (f"ListContainer({items})[np.array({mask})]: a numpy boolean array is a mask, "
-                                     f"as in numpy: expected {expected}, got {got}")
-    got = outcome(select_list, ch.ListContainer(list(items)), array_indices)
-    assert got == ("ok", [items[i] for i in indices]), (
-        f"ListContainer({items})[np.array({indices})]: an integer array is a list of indices; got {got}")
+    seen = {"mask": outcome(select_list, ch.ListContainer(list(items)), array_mask),
+            "indices": outcome(select_list, ch.ListContainer(list(items)), array_indices)}
     lc = ch.ListContainer(list(items))
     del lc[array_mask]
-    kept = [item for item, drop in zip(items, mask) if not drop]
-    assert lc.items == kept, f"del ListContainer({items})[np.array({mask})]: expected {kept}, got {lc.items}"
+    seen["deleted"] = items_of(lc)
     lc = ch.ListContainer(list(items))
     lc[array_mask] = "x"
-    assert lc.items == ["x" if keep else item for item, keep in zip(items, mask)], (
-        f"ListContainer({items})[np.array({mask})] = 'x' sets the masked items; got {lc.items}")
+    seen["set"] = items_of(lc)
+    return seen
 
 
 @exercise("ch02.ListContainer", points=3)
-def test_list_container_torch_boolean_mask(ch):
-    import torch  # the one test of chapter 2 that needs torch: a tensor mask, the case that was once wrong
+@given(case=items_and_mask(), indices=st.lists(st.integers(0, 13), max_size=5))
+def test_list_container_numpy_masks_and_index_arrays(probe, case, indices):
+    items, mask = case
+    indices = [i for i in indices if i < len(items)]
+    seen = probe(observe_numpy_indexing, items, mask, indices)
+    expected = list(itertools.compress(items, mask))
+    got = behaviour(seen["mask"])
+    assert got == ("returned", expected), (f"ListContainer({items})[np.array({mask})]: a numpy boolean array is a "
+                                           f"mask, as in numpy: expected {expected}, got {got}")
+    got = behaviour(seen["indices"])
+    assert got == ("returned", [items[i] for i in indices]), (
+        f"ListContainer({items})[np.array({indices})]: an integer array is a list of indices; got {got}")
+    kept = [item for item, drop in zip(items, mask) if not drop]
+    assert seen["deleted"] == kept, \
+        f"del ListContainer({items})[np.array({mask})]: expected {kept}, got {seen['deleted']}"
+    assert seen["set"] == ["x" if keep else item for item, keep in zip(items, mask)], (
+        f"ListContainer({items})[np.array({mask})] = 'x' sets the masked items; got {seen['set']}")
+
+
+def observe_torch_indexing(ch):
+    import torch  # the one observer of chapter 2 that needs torch: a tensor mask, the case that was once wrong
 
     lc = ch.ListContainer(list("abcde"))
-    mask = torch.tensor([True, False, True, False, True])
-    got = outcome(select_list, lc, mask)
-    assert got == ("ok", ["a", "c", "e"]), (
+    return {"mask": outcome(select_list, lc, torch.tensor([True, False, True, False, True])),
+            "indices": outcome(select_list, lc, torch.tensor([4, -5])),
+            "two_dims": outcome(select_list, lc, torch.ones(5, 1, dtype=torch.bool))}
+
+
+@exercise("ch02.ListContainer", points=3)
+def test_list_container_torch_boolean_mask(probe):
+    seen = probe(observe_torch_indexing)
+    got = behaviour(seen["mask"])
+    assert got == ("returned", ["a", "c", "e"]), (
         "ListContainer(list('abcde'))[torch.tensor([True, False, True, False, True])] must select 'a', 'c', 'e' "
         f"as PyTorch does; got {got} (iterating a tensor gives 0-d tensors, which are not bools: True reads as 1)")
-    got = outcome(select_list, lc, torch.tensor([4, -5]))
-    assert got == ("ok", ["e", "a"]), f"an integer tensor is a list of indices: lc[torch.tensor([4, -5])] gave {got}"
-    got = outcome(select_list, lc, torch.ones(5, 1, dtype=torch.bool))
-    assert got[0] == "raises" and got[1] is IndexError, (
+    got = behaviour(seen["indices"])
+    assert got == ("returned", ["e", "a"]), f"an integer tensor is a list of indices: lc[torch.tensor([4, -5])] gave {got}"
+    got = behaviour(seen["two_dims"])
+    assert got == ("raised", "IndexError"), (
         f"a two-dimensional mask (shape (5, 1)) for a flat container must raise IndexError; got {got}")
 
 
 @exercise("ch02.ListContainer", points=3)
-def test_list_container_rejects_what_is_not_an_index(ch):
-    lc = ch.ListContainer(["a", "b", "c"])
-    for bad in (1.5, None, "1"):
-        with pytest.raises(TypeError):
-            lc[bad]
-            pytest.fail(f"ListContainer(...)[{bad!r}] must raise TypeError, as a list does")
+def test_list_container_rejects_what_is_not_an_index(probe):
+    bad = [1.5, None, "1"]
+    seen = probe(observe_getitems, ["a", "b", "c"], bad)
+    for index, got in zip(bad, seen):
+        assert got.get("raised") == "TypeError", \
+            f"ListContainer(...)[{index!r}] must raise TypeError, as a list does; it gave {got}"
+
+
+def observe_setitems(ch, items, assignments):
+    """On one ListContainer(items), `lc[index] = value` for each (index description, value): for each, the
+    outcome and the items after it."""
+    lc = ch.ListContainer(list(items))
+    seen = []
+    for spec, value in assignments:
+        seen.append([outcome(operator.setitem, lc, index_from(spec), value), items_of(lc)])
+    return seen
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
 @given(items=items_, index=st.integers(-16, 16), value=st.integers())
-def test_list_container_setitem_single_and_slice(ch, items, index, value):
-    lc, reference = ch.ListContainer(list(items)), list(items)
+def test_list_container_setitem_single_and_slice(probe, items, index, value):
+    assignments = [(index, value), ({"Index": index}, value + 1), ({"slice": [1, 3]}, [value, value, value])]
+    seen = probe(observe_setitems, items, assignments)
+    reference = list(items)
+    for (spec, val), (got, after) in zip(assignments, seen):
+        expected = behaviour(outcome(operator.setitem, reference, index_from(spec), val))
+        got = behaviour(got)
+        assert got == expected, f"ListContainer({items})[{shown(spec)}] = {val!r}: a list gives {expected}, got {got}"
+        assert after == reference, f"after lc[{shown(spec)}] = {val!r}: expected {reference}, got {after}"
 
-    def set_both(idx, val):
-        got = outcome(operator.setitem, lc, idx, val)
-        expected = outcome(operator.setitem, reference, idx, val)
-        assert got == expected, f"ListContainer({items})[{idx!r}] = {val!r}: a list gives {expected}, got {got}"
-        assert lc.items == reference, f"after lc[{idx!r}] = {val!r}: expected {reference}, got {lc.items}"
 
-    set_both(index, value)
-    set_both(Index(index), value + 1)
-    set_both(slice(1, 3), [value, value, value])
+def observe_setitem(ch, items, index, value):
+    lc = ch.ListContainer(list(items))
+    lc[index] = value
+    return items_of(lc)
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
 @given(case=items_and_indices(), value=st.integers(), per_position=st.booleans())
-def test_list_container_setitem_index_list(ch, case, value, per_position):
+def test_list_container_setitem_index_list(probe, case, value, per_position):
     items, indices = case
-    lc, reference = ch.ListContainer(list(items)), list(items)
     values = [value + k for k in range(len(indices))] if per_position else value
+    got = probe(observe_setitem, items, indices, values)
+    reference = list(items)
     for k, i in enumerate(indices):
         reference[i] = values[k] if per_position else value
-    lc[indices] = values
-    assert lc.items == reference, f"ListContainer({items})[{indices}] = {values}: expected {reference}, got {lc.items}"
+    assert got == reference, f"ListContainer({items})[{indices}] = {values}: expected {reference}, got {got}"
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
 @given(case=items_and_mask(), value=st.integers())
-def test_list_container_setitem_mask(ch, case, value):
+def test_list_container_setitem_mask(probe, case, value):
     items, mask = case
-    lc = ch.ListContainer(list(items))
-    lc[mask] = value
+    got = probe(observe_setitem, items, mask, value)
     expected = [value if keep else item for item, keep in zip(items, mask)]
-    assert lc.items == expected, f"ListContainer({items})[{mask}] = {value}: expected {expected}, got {lc.items}"
+    assert got == expected, f"ListContainer({items})[{mask}] = {value}: expected {expected}, got {got}"
 
 
-@exercise("ch02.ListContainer", points=3)
-def test_list_container_setitem_checks_lengths(ch):
+def observe_setitem_lengths(ch):
     lc = ch.ListContainer([0, 1, 2, 3])
-    with pytest.raises(ValueError):
-        lc[[0, 1]] = [7, 8, 9]
-        pytest.fail("lc[[0, 1]] = [7, 8, 9]: three values for two positions must raise ValueError")
-    with pytest.raises(IndexError):
-        lc[[0, 9]] = 5
-        pytest.fail("lc[[0, 9]] = 5 on 4 items must raise IndexError")
-    assert lc.items == [0, 1, 2, 3], "a failed assignment must change nothing"
+    seen = {"too_many": outcome(operator.setitem, lc, [0, 1], [7, 8, 9]),
+            "out_of_range": outcome(operator.setitem, lc, [0, 9], 5)}
+    seen["after_failures"] = items_of(lc)
     lc[[1, 3]] = (10, 30)
-    assert lc.items == [0, 10, 2, 30], "a tuple of values gives one value per position"
+    seen["after_tuple"] = items_of(lc)
+    return seen
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
+def test_list_container_setitem_checks_lengths(probe):
+    seen = probe(observe_setitem_lengths)
+    assert seen["too_many"].get("raised") == "ValueError", \
+        f"lc[[0, 1]] = [7, 8, 9]: three values for two positions must raise ValueError; it gave {seen['too_many']}"
+    assert seen["out_of_range"].get("raised") == "IndexError", \
+        f"lc[[0, 9]] = 5 on 4 items must raise IndexError; it gave {seen['out_of_range']}"
+    assert seen["after_failures"] == [0, 1, 2, 3], "a failed assignment must change nothing"
+    assert seen["after_tuple"] == [0, 10, 2, 30], "a tuple of values gives one value per position"
+
+
+def observe_delitems(ch, items, specs):
+    """For each index description, on a fresh ListContainer(items): the outcome of `del lc[index]` and the
+    items after it."""
+    seen = []
+    for spec in specs:
+        lc = ch.ListContainer(list(items))
+        seen.append([outcome(operator.delitem, lc, index_from(spec)), items_of(lc)])
+    return seen
+
+
+@exercise("ch02.ListContainer", points=3)
 @given(items=items_, index=st.integers(-16, 16), start=st.none() | st.integers(-16, 16),
        stop=st.none() | st.integers(-16, 16))
-def test_list_container_delitem_single_and_slice(ch, items, index, start, stop):
-    for idx in (index, Index(index), slice(start, stop)):
-        lc, reference = ch.ListContainer(list(items)), list(items)
-        got = outcome(operator.delitem, lc, idx)
-        expected = outcome(operator.delitem, reference, idx)
-        assert got == expected, f"del ListContainer({items})[{idx!r}]: a list gives {expected}, got {got}"
-        assert lc.items == reference, f"after del lc[{idx!r}] on {items}: expected {reference}, got {lc.items}"
+def test_list_container_delitem_single_and_slice(probe, items, index, start, stop):
+    specs = [index, {"Index": index}, {"slice": [start, stop]}]
+    seen = probe(observe_delitems, items, specs)
+    for spec, (got, after) in zip(specs, seen):
+        reference = list(items)
+        expected = behaviour(outcome(operator.delitem, reference, index_from(spec)))
+        got = behaviour(got)
+        assert got == expected, f"del ListContainer({items})[{shown(spec)}]: a list gives {expected}, got {got}"
+        assert after == reference, f"after del lc[{shown(spec)}] on {items}: expected {reference}, got {after}"
+
+
+def observe_delitem(ch, items, index):
+    lc = ch.ListContainer(list(items))
+    del lc[index]
+    return items_of(lc)
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
 @given(case=items_and_indices())
-def test_list_container_delitem_index_list(ch, case):
+def test_list_container_delitem_index_list(probe, case):
     items, indices = case
-    lc = ch.ListContainer(list(items))
-    del lc[indices]
+    got = probe(observe_delitem, items, indices)
     chosen = {i % len(items) for i in indices}  # -1 and len-1 are the same item
     expected = [item for position, item in enumerate(items) if position not in chosen]
-    assert lc.items == expected, f"del ListContainer({items})[{indices}]: expected {expected}, got {lc.items}"
+    assert got == expected, f"del ListContainer({items})[{indices}]: expected {expected}, got {got}"
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
 @given(case=items_and_mask())
-def test_list_container_delitem_mask(ch, case):
+def test_list_container_delitem_mask(probe, case):
     items, mask = case
-    lc = ch.ListContainer(list(items))
-    del lc[mask]
+    got = probe(observe_delitem, items, mask)
     expected = [item for item, drop in zip(items, mask) if not drop]
-    assert lc.items == expected, f"del ListContainer({items})[{mask}]: expected {expected}, got {lc.items}"
+    assert got == expected, f"del ListContainer({items})[{mask}]: expected {expected}, got {got}"
 
 
-@exercise("ch02.ListContainer", points=3)
-def test_list_container_delitem_examples(ch):
+def observe_delitem_examples(ch):
     lc = ch.ListContainer(list("abcde"))
     del lc[[-2, 3, 0]]
-    assert lc.items == list("bce"), "del lc[[-2, 3, 0]] on 'abcde': -2 and 3 are the same item 'd'; expected ['b', 'c', 'e']"
+    seen = {"repeated": items_of(lc)}
     lc = ch.ListContainer(list("abcde"))
     del lc[[1, 2]]
-    assert lc.items == list("ade"), "del lc[[1, 2]]: deleting item 1 first shifts item 2 down; expected ['a', 'd', 'e']"
-    with pytest.raises(IndexError):
-        del lc[[0, 5]]
-    assert lc.items == list("ade"), "del lc[[0, 5]] raised IndexError, so it must delete nothing"
+    seen["two"] = items_of(lc)
+    seen["out_of_range"] = outcome(operator.delitem, lc, [0, 5])
+    seen["after_failure"] = items_of(lc)
+    return seen
 
 
 @exercise("ch02.ListContainer", points=3)
-@no_shrink
-@given(items=items_)
-def test_list_container_len_iter_bool_contains(ch, items):
+def test_list_container_delitem_examples(probe):
+    seen = probe(observe_delitem_examples)
+    assert seen["repeated"] == list("bce"), \
+        "del lc[[-2, 3, 0]] on 'abcde': -2 and 3 are the same item 'd'; expected ['b', 'c', 'e']"
+    assert seen["two"] == list("ade"), \
+        "del lc[[1, 2]]: deleting item 1 first shifts item 2 down; expected ['a', 'd', 'e']"
+    assert seen["out_of_range"].get("raised") == "IndexError", \
+        f"del lc[[0, 5]] on 3 items must raise IndexError; it gave {seen['out_of_range']}"
+    assert seen["after_failure"] == list("ade"), "del lc[[0, 5]] raised IndexError, so it must delete nothing"
+
+
+def observe_container_protocol(ch, items):
     lc = ch.ListContainer(list(items))
-    assert len(lc) == len(items)
+    seen = {"len": len(lc)}
     iterator = iter(lc)
-    assert iter(iterator) is iterator, "__iter__ must return an iterator (something with __next__), e.g. iter(self.items)"
-    assert list(iterator) == items, "iterating gives the items themselves, in order"
-    assert list(lc) == items and [x for x in lc] == items, "each iteration starts afresh"
-    pairs = [(a, b) for a in lc for b in lc]
-    assert pairs == [(a, b) for a in items for b in items], "two nested loops over the same container must not interfere"
-    assert bool(lc) == bool(items), "an empty container is falsy: bool() falls back to __len__"
+    seen["iter_is_iterator"] = iter(iterator) is iterator
+    seen["iterated"] = list(iterator)
+    seen["list"], seen["loop"] = list(lc), [x for x in lc]
+    seen["pairs"] = [(a, b) for a in lc for b in lc]
+    seen["bool"] = bool(lc)
     if items:
-        assert items[-1] in lc and 1000 not in lc, "`in` falls back to __iter__"
+        seen["has_last"], seen["has_1000"] = items[-1] in lc, 1000 in lc
+    return seen
 
 
 @exercise("ch02.ListContainer", points=3)
-def test_list_container_repr_is_cut_after_ten(ch):
-    for n in range(25):
-        items = [f"x{i}" for i in range(n)]
+@given(items=items_)
+def test_list_container_len_iter_bool_contains(probe, items):
+    seen = probe(observe_container_protocol, items)
+    assert seen["len"] == len(items)
+    assert seen["iter_is_iterator"], \
+        "__iter__ must return an iterator (something with __next__), e.g. iter(self.items)"
+    assert seen["iterated"] == items, "iterating gives the items themselves, in order"
+    assert seen["list"] == items and seen["loop"] == items, "each iteration starts afresh"
+    assert seen["pairs"] == [(a, b) for a in items for b in items], \
+        "two nested loops over the same container must not interfere"
+    assert seen["bool"] == bool(items), "an empty container is falsy: bool() falls back to __len__"
+    if items:
+        assert seen["has_last"] and not seen["has_1000"], "`in` falls back to __iter__"
+
+
+def observe_reprs(ch, item_lists):
+    seen = []
+    for items in item_lists:
         lc = ch.ListContainer(items)
-        shown = repr(items[:10])
-        if n > 10:
-            shown = shown[:-1] + ", ...]"
-        expected = f"ListContainer ({n} items)\n{shown}"
-        assert repr(lc) == expected, f"repr of a ListContainer of {n} items:\nexpected\n{expected}\ngot\n{lc!r}"
-        assert str(lc) == expected, "str falls back to __repr__ when there is no __str__"
+        seen.append([repr(lc), str(lc)])
+    return seen
 
 
 @exercise("ch02.ListContainer", points=3)
-def test_list_container_repr_uses_the_subclass_name(ch):
+def test_list_container_repr_is_cut_after_ten(probe):
+    item_lists = [[f"x{i}" for i in range(n)] for n in range(25)]
+    seen = probe(observe_reprs, item_lists)
+    for items, (got_repr, got_str) in zip(item_lists, seen):
+        n = len(items)
+        shown_items = repr(items[:10])
+        if n > 10:
+            shown_items = shown_items[:-1] + ", ...]"
+        expected = f"ListContainer ({n} items)\n{shown_items}"
+        assert got_repr == expected, f"repr of a ListContainer of {n} items:\nexpected\n{expected}\ngot\n{got_repr}"
+        assert got_str == expected, "str falls back to __repr__ when there is no __str__"
+
+
+def observe_subclass_repr(ch):
     class Hooks(ch.ListContainer):
         pass
 
-    got = repr(Hooks([1, 2]))
-    assert got == "Hooks (2 items)\n[1, 2]", f"a subclass shows its own name (type(self).__name__); got {got!r}"
+    return repr(Hooks([1, 2]))
 
 
 @exercise("ch02.ListContainer", points=3)
-def test_list_container_works_with_a_subclass_that_extends_delitem(ch):
+def test_list_container_repr_uses_the_subclass_name(probe):
+    got = probe(observe_subclass_repr)
+    assert got == "Hooks (2 items)\n[1, 2]", f"a subclass shows its own name (type(self).__name__); got {got!r}"
+
+
+def observe_subclass_delitem(ch):
     removed = []
 
     class Hooks(ch.ListContainer):
@@ -400,7 +567,14 @@ def test_list_container_works_with_a_subclass_that_extends_delitem(ch):
 
     hooks = Hooks(["h0", "h1", "h2"])
     del hooks[-1]
-    assert removed == ["h2"] and hooks.items == ["h0", "h1"], "chapter 7's Hooks: del hooks[-1] removes the last hook"
+    return {"removed": removed, "items": items_of(hooks)}
+
+
+@exercise("ch02.ListContainer", points=3)
+def test_list_container_works_with_a_subclass_that_extends_delitem(probe):
+    seen = probe(observe_subclass_delitem)
+    assert seen["removed"] == ["h2"] and seen["items"] == ["h0", "h1"], \
+        "chapter 7's Hooks: del hooks[-1] removes the last hook"
 
 
 # --- Delegator ----------------------------------------------------------------------------------
@@ -409,43 +583,50 @@ def fresh_namespace():
     return types.SimpleNamespace(lr=0.1, mom=0.9, name="sgd")
 
 
-@exercise("ch02.Delegator", points=2)
-def test_delegator_forwards_missing_attributes(ch):
+def observe_forwarding(ch):
     inner = fresh_namespace()
     d = ch.Delegator(inner)
-    assert d.wrapped is inner
-    assert (d.lr, d.mom, d.name) == (0.1, 0.9, "sgd"), "d.lr must come from the wrapped object"
+    seen = {"wrapped_is_inner": d.wrapped is inner, "forwarded": (d.lr, d.mom, d.name)}
     inner.lr = 0.5
-    assert d.lr == 0.5, "forward at look-up time, do not copy the attributes once"
+    seen["after_inner_change"] = d.lr
     d.lr = 3
-    assert d.lr == 3 and inner.lr == 0.5, "an attribute the delegator has itself wins (and setting is not forwarded)"
+    seen["own"], seen["inner_lr"] = d.lr, inner.lr
     items = ch.Delegator([3, 1, 2])
     items.append(0)
-    assert items.wrapped == [3, 1, 2, 0] and items.index(2) == 2, "methods are forwarded too"
+    seen["list"], seen["index"] = copy.copy(items.wrapped), items.index(2)
+    return seen
 
 
 @exercise("ch02.Delegator", points=2)
-def test_delegator_missing_attribute_is_an_attribute_error(ch):
+def test_delegator_forwards_missing_attributes(probe):
+    seen = probe(observe_forwarding)
+    assert seen["wrapped_is_inner"]
+    assert seen["forwarded"] == (0.1, 0.9, "sgd"), "d.lr must come from the wrapped object"
+    assert seen["after_inner_change"] == 0.5, "forward at look-up time, do not copy the attributes once"
+    assert seen["own"] == 3 and seen["inner_lr"] == 0.5, \
+        "an attribute the delegator has itself wins (and setting is not forwarded)"
+    assert seen["list"] == [3, 1, 2, 0] and seen["index"] == 2, "methods are forwarded too"
+
+
+def observe_missing_attribute(ch):
     d = ch.Delegator(fresh_namespace())
-    with pytest.raises(AttributeError) as info:
-        d.no_such_thing
-    assert "no_such_thing" in str(info.value), f"the AttributeError must name the attribute; got {info.value!r}"
-    assert not hasattr(d, "no_such_thing") and getattr(d, "no_such_thing", 42) == 42
+    return {"missing": outcome(getattr, d, "no_such_thing"), "hasattr": outcome(hasattr, d, "no_such_thing"),
+            "default": outcome(getattr, d, "no_such_thing", 42)}
 
 
 @exercise("ch02.Delegator", points=2)
-def test_delegator_never_recurses_before_wrapped_is_set(ch):
+def test_delegator_missing_attribute_is_an_attribute_error(probe):
+    seen = probe(observe_missing_attribute)
+    missing = seen["missing"]
+    assert missing.get("raised") == "AttributeError", f"d.no_such_thing must raise AttributeError; it gave {missing}"
+    assert "no_such_thing" in missing["message"], f"the AttributeError must name the attribute; got {missing}"
+    assert seen["hasattr"] == {"returned": False} and seen["default"] == {"returned": 42}, (
+        f"hasattr(d, 'no_such_thing') gave {seen['hasattr']}, getattr(d, 'no_such_thing', 42) gave {seen['default']}")
+
+
+def observe_before_wrapped(ch):
     bare = ch.Delegator.__new__(ch.Delegator)  # what copy and pickle do: no __init__
-    for name in ("wrapped", "lr", "_secret"):
-        try:
-            getattr(bare, name)
-        except AttributeError:
-            pass
-        except RecursionError:
-            pytest.fail(f"getattr(d, {name!r}) before d.wrapped is set recursed forever: "
-                        "__getattr__ looked up self.wrapped, which called __getattr__ again")
-        else:
-            pytest.fail(f"getattr(d, {name!r}) before d.wrapped is set must raise AttributeError")
+    looks = [outcome(getattr, bare, name) for name in ("wrapped", "lr", "_secret")]
 
     class Early(ch.Delegator):
         def __init__(self, wrapped):
@@ -453,55 +634,103 @@ def test_delegator_never_recurses_before_wrapped_is_set(ch):
             super().__init__(wrapped)
 
     early = Early(fresh_namespace())
-    assert early.seen == "none yet" and early.lr == 0.1, "a subclass may look attributes up before calling super().__init__"
+    return {"looks": [{"raised": look["raised"]} if "raised" in look else {"returned": repr(look["returned"])[:200]}
+                      for look in looks],
+            "early_seen": early.seen, "early_lr": early.lr}
 
 
 @exercise("ch02.Delegator", points=2)
-def test_delegator_survives_copy_and_pickle(ch):
+def test_delegator_never_recurses_before_wrapped_is_set(probe):
+    seen = probe(observe_before_wrapped)
+    for name, look in zip(("wrapped", "lr", "_secret"), seen["looks"]):
+        if look.get("raised") == "RecursionError":
+            pytest.fail(f"getattr(d, {name!r}) before d.wrapped is set recursed forever: "
+                        "__getattr__ looked up self.wrapped, which called __getattr__ again")
+        assert look.get("raised") == "AttributeError", \
+            f"getattr(d, {name!r}) before d.wrapped is set must raise AttributeError; it gave {look}"
+    assert seen["early_seen"] == "none yet" and seen["early_lr"] == 0.1, \
+        "a subclass may look attributes up before calling super().__init__"
+
+
+def pickle_round_trip(o):
+    return pickle.loads(pickle.dumps(o))
+
+
+def observe_clones(ch):
     d = ch.Delegator(fresh_namespace())
     d.own = "mine"
-    for how, clone in (("copy.copy", copy.copy), ("copy.deepcopy", copy.deepcopy),
-                       ("pickle", lambda o: pickle.loads(pickle.dumps(o)))):
-        try:
-            other = clone(d)
-        except RecursionError:
+    seen = {}
+    for how, clone in (("copy.copy", copy.copy), ("copy.deepcopy", copy.deepcopy), ("pickle", pickle_round_trip)):
+        made = outcome(clone, d)
+        if "raised" in made:
+            seen[how] = {"raised": made["raised"], "message": made["message"]}
+            continue
+        other = made["returned"]
+        seen[how] = {"type": type(other).__name__, "is_delegator": type(other) is ch.Delegator,
+                     "attributes": (other.own, other.lr, other.name)}
+    return seen
+
+
+@exercise("ch02.Delegator", points=2)
+def test_delegator_survives_copy_and_pickle(probe):
+    seen = probe(observe_clones)
+    for how in ("copy.copy", "copy.deepcopy", "pickle"):
+        got = seen[how]
+        if got.get("raised") == "RecursionError":
             pytest.fail(f"{how}(Delegator(...)) recursed: it makes the copy with __new__ and looks up dunders "
                         "such as __setstate__ before `wrapped` exists")
-        assert type(other) is ch.Delegator, f"{how}(Delegator(...)) must give a Delegator, got {type(other).__name__}"
-        assert (other.own, other.lr, other.name) == ("mine", 0.1, "sgd"), f"{how} must keep own and forwarded attributes"
+        assert "raised" not in got, f"{how}(Delegator(...)) raised {got['raised']}: {got['message']}"
+        assert got["is_delegator"], f"{how}(Delegator(...)) must give a Delegator, got {got['type']}"
+        assert got["attributes"] == ("mine", 0.1, "sgd"), f"{how} must keep own and forwarded attributes"
 
 
-@exercise("ch02.Delegator", points=2)
-def test_delegator_does_not_forward_private_names(ch):
-    class Precious:
-        _secret = "private"
-        visible = "public"
+class Precious:
+    _secret = "private"
+    visible = "public"
 
-        def __deepcopy__(self, memo):
-            return "a copy of the wrapped object only"
+    def __deepcopy__(self, memo):
+        return "a copy of the wrapped object only"
 
+
+def observe_private_names(ch):
     d = ch.Delegator(Precious())
-    assert d.visible == "public"
-    with pytest.raises(AttributeError):
-        d._secret
-        pytest.fail("names that begin with an underscore are not forwarded")
+    seen = {"visible": d.visible, "secret": outcome(getattr, d, "_secret")}
     copied = copy.deepcopy(d)
-    assert type(copied) is ch.Delegator, \
-        "copy.deepcopy(d) looked up d.__deepcopy__ and got the wrapped object's: do not forward dunders"
+    seen["copied_is_delegator"], seen["copied_type"] = type(copied) is ch.Delegator, type(copied).__name__
+    return seen
 
 
 @exercise("ch02.Delegator", points=2)
-def test_delegator_dir_shows_what_it_can_reach(ch):
+def test_delegator_does_not_forward_private_names(probe):
+    seen = probe(observe_private_names)
+    assert seen["visible"] == "public"
+    assert seen["secret"].get("raised") == "AttributeError", \
+        f"names that begin with an underscore are not forwarded: d._secret gave {seen['secret']}"
+    assert seen["copied_is_delegator"], ("copy.deepcopy(d) looked up d.__deepcopy__ and got the wrapped object's: "
+                                         f"do not forward dunders (it gave a {seen['copied_type']})")
+
+
+def observe_dir(ch):
     inner = fresh_namespace()
     inner._hidden = "private to the wrapped object"
     d = ch.Delegator(inner)
     d.own = 1
-    names = dir(d)
-    expected = set(object.__dir__(d)) | {n for n in dir(inner) if not n.startswith("_")}
+    seen = {"dir": dir(d), "own_names": object.__dir__(d)}
+    bare = ch.Delegator.__new__(ch.Delegator)
+    seen["bare_has_getattr"] = "__getattr__" in dir(bare)
+    return seen
+
+
+@exercise("ch02.Delegator", points=2)
+def test_delegator_dir_shows_what_it_can_reach(probe):
+    seen = probe(observe_dir)
+    names = seen["dir"]
+    inner = fresh_namespace()
+    inner._hidden = "private to the wrapped object"
+    expected = set(seen["own_names"]) | {n for n in dir(inner) if not n.startswith("_")}
     assert set(names) == expected, (f"dir(d) should be the delegator's own names plus the wrapped object's public ones; "
                                     f"missing {sorted(expected - set(names))}, extra {sorted(set(names) - expected)}")
-    bare = ch.Delegator.__new__(ch.Delegator)
-    assert "__getattr__" in dir(bare), "dir() must work before `wrapped` is set"
+    assert seen["bare_has_getattr"], "dir() must work before `wrapped` is set"
 
 
 # --- Timer --------------------------------------------------------------------------------------
@@ -519,50 +748,85 @@ class FakeClock:
         return self.now
 
 
-@exercise("ch02.Timer", points=2)
-def test_timer_measures_its_block(ch, monkeypatch):
+def fake_time(clock):
+    return mock.patch.object(time, "perf_counter", clock)
+
+
+def observe_timer_block(ch):
     clock = FakeClock([0.0, 2.5])
-    monkeypatch.setattr(time, "perf_counter", clock)
-    timer = ch.Timer()
-    assert timer.elapsed is None and timer.times == []
-    with timer as bound:
-        assert clock.calls == 1, "read the clock (time.perf_counter()) once in __enter__"
-    assert bound is timer, "`with Timer() as t` must bind t to the timer: __enter__ returns self"
-    assert timer.elapsed == pytest.approx(2.5, abs=1e-12), f"the block took 2.5 fake seconds; elapsed is {timer.elapsed}"
-    assert timer.times == [pytest.approx(2.5)]
+    with fake_time(clock):
+        timer = ch.Timer()
+        seen = {"elapsed_before": timer.elapsed, "times_before": copy.copy(timer.times)}
+        with timer as bound:
+            seen["clock_reads_in_enter"] = clock.calls
+    seen.update(bound_is_timer=bound is timer, elapsed=timer.elapsed, times=copy.copy(timer.times))
+    return seen
 
 
 @exercise("ch02.Timer", points=2)
-def test_timer_lets_exceptions_through_and_still_records(ch, monkeypatch):
-    monkeypatch.setattr(time, "perf_counter", FakeClock([0.0, 1.0]))
-    timer = ch.Timer()
-    with pytest.raises(KeyError, match="boom"):
-        with timer:
-            raise KeyError("boom")
-        pytest.fail("the KeyError raised in the block was swallowed: __exit__ must return False (or None)")
-    assert timer.elapsed == pytest.approx(1.0), "elapsed must be recorded even when the block raised"
-    assert timer.times == [pytest.approx(1.0)]
+def test_timer_measures_its_block(probe):
+    seen = probe(observe_timer_block)
+    assert seen["elapsed_before"] is None and seen["times_before"] == []
+    assert seen["clock_reads_in_enter"] == 1, "read the clock (time.perf_counter()) once in __enter__"
+    assert seen["bound_is_timer"], "`with Timer() as t` must bind t to the timer: __enter__ returns self"
+    assert seen["elapsed"] == pytest.approx(2.5, abs=1e-12), \
+        f"the block took 2.5 fake seconds; elapsed is {seen['elapsed']}"
+    assert seen["times"] == [pytest.approx(2.5)]
+
+
+def observe_timer_exception(ch):
+    with fake_time(FakeClock([0.0, 1.0])):
+        timer = ch.Timer()
+
+        def block():
+            with timer:
+                raise KeyError("boom")
+
+        seen = {"block": outcome(block)}
+    seen.update(elapsed=timer.elapsed, times=copy.copy(timer.times))
+    return seen
 
 
 @exercise("ch02.Timer", points=2)
-def test_timer_can_be_used_again(ch, monkeypatch):
+def test_timer_lets_exceptions_through_and_still_records(probe):
+    seen = probe(observe_timer_exception)
+    block = seen["block"]
+    assert "raised" in block, "the KeyError raised in the block was swallowed: __exit__ must return False (or None)"
+    assert block["raised"] == "KeyError" and "boom" in block["message"], \
+        f"the block raised KeyError('boom'); `with timer:` gave {block}"
+    assert seen["elapsed"] == pytest.approx(1.0), "elapsed must be recorded even when the block raised"
+    assert seen["times"] == [pytest.approx(1.0)]
+
+
+def observe_timer_twice(ch):
     # enter at 100+1, leave at +2, (pause of 10 outside any block), enter +10, leave +4
-    monkeypatch.setattr(time, "perf_counter", FakeClock([1.0, 2.0, 10.0, 4.0]))
-    timer = ch.Timer()
-    with timer:
-        pass
-    with timer:
-        pass
-    assert timer.times == [pytest.approx(2.0), pytest.approx(4.0)], \
-        f"two blocks of 2 and 4 fake seconds (with 10 seconds between them); times are {timer.times}"
-    assert timer.elapsed == pytest.approx(4.0), "elapsed is the last block's duration, timed from that block's start"
+    with fake_time(FakeClock([1.0, 2.0, 10.0, 4.0])):
+        timer = ch.Timer()
+        with timer:
+            pass
+        with timer:
+            pass
+    return {"times": copy.copy(timer.times), "elapsed": timer.elapsed}
 
 
 @exercise("ch02.Timer", points=2)
-def test_timer_with_the_real_clock(ch):
+def test_timer_can_be_used_again(probe):
+    seen = probe(observe_timer_twice)
+    assert seen["times"] == [pytest.approx(2.0), pytest.approx(4.0)], \
+        f"two blocks of 2 and 4 fake seconds (with 10 seconds between them); times are {seen['times']}"
+    assert seen["elapsed"] == pytest.approx(4.0), "elapsed is the last block's duration, timed from that block's start"
+
+
+def observe_real_clock(ch):
     with ch.Timer() as timer:
         sum(range(1000))
-    assert isinstance(timer.elapsed, float) and 0 <= timer.elapsed < 5, f"elapsed is {timer.elapsed!r}"
+    return getattr(timer, "elapsed", f"`with Timer() as timer` bound a {type(timer).__name__}")
+
+
+@exercise("ch02.Timer", points=2)
+def test_timer_with_the_real_clock(probe):
+    elapsed = probe(observe_real_clock)
+    assert isinstance(elapsed, float) and 0 <= elapsed < 5, f"elapsed is {elapsed!r}"
 
 
 # --- camel2snake --------------------------------------------------------------------------------
@@ -580,23 +844,22 @@ def camel_words(draw):
 
 
 @exercise("ch02.camel2snake")
-def test_camel2snake_examples(ch):
+def test_camel2snake_examples(probe):
     cases = {"TrainEvalCallback": "train_eval_callback", "LRFinder": "lr_finder",
              "AvgStatsCallback": "avg_stats_callback", "Recorder": "recorder", "CudaCallback": "cuda_callback",
              "GetLR": "get_lr", "HTTPServer": "http_server", "Conv2dLayer": "conv2d_layer",
              "already_snake": "already_snake", "MNIST": "mnist"}
     for name, expected in cases.items():
-        got = ch.camel2snake(name)
+        got = probe.camel2snake(name)
         assert got == expected, f"camel2snake({name!r}): expected {expected!r}, got {got!r}"
 
 
 @exercise("ch02.camel2snake")
-@no_shrink
 @given(words=camel_words())
-def test_camel2snake_joins_the_words(ch, words):
+def test_camel2snake_joins_the_words(probe, words):
     name = "".join(words)
     expected = "_".join(w.lower() for w in words)
-    got = ch.camel2snake(name)
+    got = probe.camel2snake(name)
     assert got == expected, f"camel2snake({name!r}) (words {words}): expected {expected!r}, got {got!r}"
 
 
@@ -624,57 +887,87 @@ def make_net(ch):
     return Scale, Net
 
 
-@exercise("ch02.MiniModule", points=3)
-def test_mini_module_registers_sub_modules(ch):
+def labels(objects, **known):
+    """Which of the `known` objects each of `objects` is (by identity), or its type and repr if none."""
+    return [next((name for name, o in known.items() if thing is o), f"a {type(thing).__name__}: {thing!r}"[:200])
+            for thing in objects]
+
+
+def observe_registration(ch):
     Scale, Net = make_net(ch)
     net = Net()
-    children = list(net.children())
-    assert len(children) == 2 and children[0] is net.first and children[1] is net.second, \
-        "children() lists the sub-modules (not plain values like lr) in the order they were assigned"
-    assert net.first.factor == 2 and net.lr == 0.1
-    assert "first" in net._modules and "first" not in vars(net), "a sub-module lives in _modules, not in the instance __dict__"
-    assert "lr" in vars(net) and "lr" not in net._modules, "a plain value is set normally"
+    first, second = net.first, net.second
+    seen = {"children": labels(list(net.children()), first=first, second=second),
+            "factor": net.first.factor, "lr": net.lr,
+            "first_in_modules": "first" in net._modules, "first_in_dict": "first" in vars(net),
+            "lr_in_dict": "lr" in vars(net), "lr_in_modules": "lr" in net._modules}
     third = Scale(5)
     net.third = third
-    assert list(net.children())[-1] is third and net.third is third
+    seen["last_child_is_third"] = list(net.children())[-1] is third
+    seen["third_is_third"] = net.third is third
     net.first = "replaced"
-    assert net.first == "replaced" and list(net.children()) == [net.second, third], \
+    seen["first_after"] = net.first if type(net.first) is str else labels([net.first], first=first)[0]
+    seen["children_after"] = labels(list(net.children()), first=first, second=second, third=third)
+    return seen
+
+
+@exercise("ch02.MiniModule", points=3)
+def test_mini_module_registers_sub_modules(probe):
+    seen = probe(observe_registration)
+    assert seen["children"] == ["first", "second"], \
+        "children() lists the sub-modules (not plain values like lr) in the order they were assigned"
+    assert seen["factor"] == 2 and seen["lr"] == 0.1
+    assert seen["first_in_modules"] and not seen["first_in_dict"], \
+        "a sub-module lives in _modules, not in the instance __dict__"
+    assert seen["lr_in_dict"] and not seen["lr_in_modules"], "a plain value is set normally"
+    assert seen["last_child_is_third"] and seen["third_is_third"]
+    assert seen["first_after"] == "replaced" and seen["children_after"] == ["second", "third"], \
         "assigning a plain value to a sub-module's name replaces it: it is no longer a child"
 
 
-@exercise("ch02.MiniModule", points=3)
-def test_mini_module_missing_attributes_and_early_assignment(ch):
+def observe_missing_and_early(ch):
     Scale, Net = make_net(ch)
     net = Net()
-    with pytest.raises(AttributeError) as info:
-        net.missing
-    assert "missing" in str(info.value), "the AttributeError must name the attribute"
-    assert not hasattr(net, "missing"), "hasattr needs an AttributeError (a KeyError from _modules[name] escapes it)"
+    seen = {"missing": outcome(getattr, net, "missing"), "hasattr": outcome(hasattr, net, "missing")}
 
     class Forgetful(ch.MiniModule):
         def __init__(self):  # no super().__init__()
             self.note = "fine"
             self.layer = Scale(2)
 
-    try:
-        Forgetful()
-    except AttributeError as error:
-        assert "__init__" in str(error), f"say what is wrong, as PyTorch does: 'cannot assign a module before ...__init__() call'; got {error!r}"
-    except RecursionError:
-        pytest.fail("assigning a sub-module before MiniModule.__init__ ran recursed forever")
-    else:
-        pytest.fail("assigning a sub-module before MiniModule.__init__ ran must raise AttributeError")
+    made = outcome(Forgetful)
+    seen["forgetful"] = made if "raised" in made else {"returned": type(made["returned"]).__name__}
     bare = Net.__new__(Net)
-    try:
-        hasattr(bare, "first")
-    except RecursionError:
-        pytest.fail("looking an attribute up before __init__ ran recursed forever: __getattr__ must not use self._modules")
+    looked = outcome(hasattr, bare, "first")
+    seen["bare"] = looked if "raised" in looked else {"returned": repr(looked["returned"])}
+    return seen
 
 
 @exercise("ch02.MiniModule", points=3)
-def test_mini_module_call_runs_forward_then_hooks(ch):
+def test_mini_module_missing_attributes_and_early_assignment(probe):
+    seen = probe(observe_missing_and_early)
+    missing = seen["missing"]
+    assert missing.get("raised") == "AttributeError", f"net.missing must raise AttributeError; it gave {missing}"
+    assert "missing" in missing["message"], "the AttributeError must name the attribute"
+    assert seen["hasattr"] == {"returned": False}, \
+        f"hasattr needs an AttributeError (a KeyError from _modules[name] escapes it); hasattr gave {seen['hasattr']}"
+    forgetful = seen["forgetful"]
+    if forgetful.get("raised") == "RecursionError":
+        pytest.fail("assigning a sub-module before MiniModule.__init__ ran recursed forever")
+    assert forgetful.get("raised") == "AttributeError", \
+        f"assigning a sub-module before MiniModule.__init__ ran must raise AttributeError; it gave {forgetful}"
+    assert "__init__" in forgetful["message"], ("say what is wrong, as PyTorch does: 'cannot assign a module before "
+                                                f"...__init__() call'; got {forgetful}")
+    bare = seen["bare"]
+    assert bare.get("raised") != "RecursionError", \
+        "looking an attribute up before __init__ ran recursed forever: __getattr__ must not use self._modules"
+    assert "raised" not in bare, f"hasattr(net, 'first') before __init__ ran raised {bare['raised']}: {bare['message']}"
+
+
+def observe_hook_calls(ch):
     Scale, Net = make_net(ch)
     net = Net()
+    first = net.first
     calls = []
 
     def record(tag):
@@ -685,33 +978,45 @@ def test_mini_module_call_runs_forward_then_hooks(ch):
     net.first.register_forward_hook(record("first"))
     net.register_forward_hook(record("net-a"))
     net.register_forward_hook(record("net-b"))
-    assert net(5, shift=1) == 31, "net(5, shift=1) must call forward(5, shift=1) = 3 * (2 * 5) + 1"
-    assert calls == [("first", net.first, (5,), 10), ("net-a", net, (5,), 31), ("net-b", net, (5,), 31)], \
-        "each hook runs after its module's forward, in the order registered, as hook(module, args, output) with args the tuple of positional arguments"
+    out = net(5, shift=1)
+    return {"output": out, "calls": [(tag, labels([module], first=first, net=net)[0], args, output)
+                                     for tag, module, args, output in calls]}
 
 
 @exercise("ch02.MiniModule", points=3)
-def test_mini_module_hook_result_replaces_output(ch):
+def test_mini_module_call_runs_forward_then_hooks(probe):
+    seen = probe(observe_hook_calls)
+    assert seen["output"] == 31, "net(5, shift=1) must call forward(5, shift=1) = 3 * (2 * 5) + 1"
+    assert seen["calls"] == [("first", "first", (5,), 10), ("net-a", "net", (5,), 31), ("net-b", "net", (5,), 31)], \
+        "each hook runs after its module's forward, in the order registered, as hook(module, args, output) with args the tuple of positional arguments"
+
+
+def observe_hook_results(ch):
     Scale, Net = make_net(ch)
     net = Net()
     net.first.register_forward_hook(lambda module, args, output: output + 100)
     net.first.register_forward_hook(lambda module, args, output: None)
     net.first.register_forward_hook(lambda module, args, output: output * 10)
-    assert net.first(1) == 1020, "hooks chain: 2 -> 102 (first hook) -> unchanged (None) -> 1020"
-    assert net(1) == 3060, "the parent sees the replaced output of its child"
+    return {"first": net.first(1), "net": net(1)}
 
 
 @exercise("ch02.MiniModule", points=3)
-def test_mini_module_handles_remove_hooks(ch):
+def test_mini_module_hook_result_replaces_output(probe):
+    seen = probe(observe_hook_results)
+    assert seen["first"] == 1020, "hooks chain: 2 -> 102 (first hook) -> unchanged (None) -> 1020"
+    assert seen["net"] == 3060, "the parent sees the replaced output of its child"
+
+
+def observe_handles(ch):
     Scale, Net = make_net(ch)
     layer = Scale(1)
-    seen = []
+    seen, observed = [], {}
     a = layer.register_forward_hook(lambda m, args, out: seen.append("a"))
     b = layer.register_forward_hook(lambda m, args, out: seen.append("b"))
     a.remove()
     c = layer.register_forward_hook(lambda m, args, out: seen.append("c"))
     layer(0)
-    assert seen == ["b", "c"], f"after removing hook a and adding c, the hooks b and c must run; ran {seen}"
+    observed["after_removing_a"] = list(seen)
     seen.clear()
     twice = []
 
@@ -720,10 +1025,10 @@ def test_mini_module_handles_remove_hooks(ch):
 
     first, _ = layer.register_forward_hook(count), layer.register_forward_hook(count)
     layer(0)
-    assert len(twice) == 2, "the same function registered twice runs twice"
+    observed["twice"] = len(twice)
     first.remove()
     layer(0)
-    assert len(twice) == 3, "removing one registration leaves the other"
+    observed["after_removing_one"] = len(twice)
     b.remove()
     c.remove()
     _.remove()
@@ -731,11 +1036,21 @@ def test_mini_module_handles_remove_hooks(ch):
     with layer.register_forward_hook(lambda m, args, out: seen.append("with")):
         layer(0)
     layer(0)
-    assert seen == ["with"], "a handle used in `with` removes its hook at the end of the block"
+    observed["with"] = list(seen)
+    return observed
 
 
 @exercise("ch02.MiniModule", points=3)
-def test_mini_module_hook_may_remove_itself(ch):
+def test_mini_module_handles_remove_hooks(probe):
+    seen = probe(observe_handles)
+    assert seen["after_removing_a"] == ["b", "c"], \
+        f"after removing hook a and adding c, the hooks b and c must run; ran {seen['after_removing_a']}"
+    assert seen["twice"] == 2, "the same function registered twice runs twice"
+    assert seen["after_removing_one"] == 3, "removing one registration leaves the other"
+    assert seen["with"] == ["with"], "a handle used in `with` removes its hook at the end of the block"
+
+
+def observe_self_removal(ch):
     Scale, Net = make_net(ch)
     layer = Scale(1)
     seen = []
@@ -749,5 +1064,10 @@ def test_mini_module_hook_may_remove_itself(ch):
     layer.register_forward_hook(lambda m, args, out: seen.append("always"))
     layer(0)
     layer(0)
-    assert seen == ["once", "always", "always"], \
+    return seen
+
+
+@exercise("ch02.MiniModule", points=3)
+def test_mini_module_hook_may_remove_itself(probe):
+    assert probe(observe_self_removal) == ["once", "always", "always"], \
         "a hook that removes itself while running: iterate over a copy of the hooks"
