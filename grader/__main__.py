@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -89,7 +90,67 @@ def cmd_grade_class(args) -> int:
                 return 2
             chapters += matched
     return classroom.main(Path(args.submissions), Path(args.out), timeout=args.timeout, jobs=args.jobs,
-                          chapters=chapters)
+                          chapters=chapters, unsafe=args.unsafe)
+
+
+def _chapters(spec: str | None) -> list[str] | None:
+    if not spec:
+        return None
+    names = catalog.chapter_names()
+    chosen = []
+    for wanted in re.split(r"[,\s]+", spec.strip()):
+        matched = [n for n in names if n == wanted or n.startswith(wanted + "_")]
+        if not matched:
+            raise CatalogError(f"No chapter {wanted!r}. Chapters: {', '.join(names)}")
+        chosen += matched
+    return chosen
+
+
+def cmd_grade_one(args) -> int:
+    from . import classroom
+
+    return classroom.grade_for_gradescope(Path(args.submission), Path(args.results), _chapters(args.chapters),
+                                          args.timeout, args.unsafe)
+
+
+MARKS = {"done": "✓", "not started": "·", "failed": "✗", "error": "!"}
+
+
+def report_markdown(data: dict) -> str:
+    """A results.json as a Markdown table per exercise, with the diagnoses (GitHub's job summary)."""
+    exercises = data.get("extra_data", {}).get("exercises", {})
+    lines = [f"### {data.get('score', 0):g} of {data.get('max_score', 0):g} points", "",
+             "| | exercise | status | tests passed | points |", "|---|---|---|---|---|"]
+    for exercise, entry in exercises.items():
+        status = entry.get("status", "?")
+        shown = f"blocked by {entry['blocked_by']}" if entry.get("blocked_by") else status
+        lines.append(f"| {MARKS.get(status, '?')} | `{exercise}` | {shown} | {entry.get('passed', 0)}/{entry.get('tests', 0)} "
+                     f"| {entry.get('score', 0):g}/{entry.get('max_score', 0):g} |")
+    found = [(e, entry["diagnosis"]["text"]) for e, entry in exercises.items() if entry.get("diagnosis")]
+    if found:
+        lines += ["", "**Known mistakes recognised**", ""] + [f"- `{e}`: {text}" for e, text in found]
+    failing = [t for t in data.get("tests", []) if t.get("extra_data", {}).get("outcome") in ("failed", "error")]
+    if failing:
+        first = failing[0]
+        excerpt = "\n".join(first.get("output", "").splitlines()[:12])
+        lines += ["", f"**First problem** ({first.get('name', '')})", "", "```", excerpt, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_watch(args) -> int:
+    from . import watch
+
+    return watch.watch(args.what, args.target)
+
+
+def cmd_report(args) -> int:
+    path = Path(args.results)
+    if not path.exists():
+        print(f"{path} does not exist: run `pytest --results-json={path}` first", file=sys.stderr)
+        return 2
+    data = json.loads(path.read_text())
+    print(report_markdown(data))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,7 +179,24 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--timeout", type=float, default=600, help="seconds allowed per submission")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
     grade.add_argument("--chapters", default=None, help="only these chapters, e.g. ch01,ch02 (default: all)")
+    grade.add_argument("--unsafe", action="store_true",
+                       help="grade even where no sandbox is available (the students' code then runs unisolated)")
     grade.set_defaults(func=cmd_grade_class)
+    one = sub.add_parser("grade-one", help="grade one submission into a results.json (Gradescope's run_autograder)")
+    one.add_argument("submission")
+    one.add_argument("--results", required=True)
+    one.add_argument("--timeout", type=float, default=1200)
+    one.add_argument("--chapters", default=None, help="e.g. ch03,ch04 (default: all)")
+    one.add_argument("--unsafe", action="store_true")
+    one.set_defaults(func=cmd_grade_one)
+    watching = sub.add_parser("watch", help="regrade the current exercise each time you save its file")
+    watching.add_argument("what", nargs="?", default=None, help="a chapter (ch03) or an exercise to start from")
+    watching.add_argument("--target", default=None, help="your folder (default: exercises/)")
+    watching.set_defaults(func=cmd_watch)
+    report = sub.add_parser("report", help="a results.json as a Markdown table (GitHub's job summary)")
+    report.add_argument("results")
+    report.add_argument("--markdown", action="store_true", help="(the only format)")
+    report.set_defaults(func=cmd_report)
 
     argv = sys.argv[1:] if argv is None else argv
     if not any(word in sub.choices for word in argv) and not {"-h", "--help"} & set(argv):
