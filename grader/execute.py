@@ -70,9 +70,10 @@ for _cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW):
 
 def book_env(extra: dict | None = None) -> dict:
     """The environment the notebooks run in: this checkout's `solutions` and `grader` come first on the
-    path, even where another copy of the repository is the one installed in editable mode."""
+    path, even where another copy of the repository is the one installed in editable mode, and `check()`
+    cells grade fresh stubs (grader/notebook.py), as in the built book."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path, **(extra or {})}
+    return {**os.environ, "PYTHONPATH": path, "GRADER_BOOK_BUILD": "1", **(extra or {})}
 
 
 def execute(path: Path, env: dict, out: Path | None = None) -> dict:

@@ -1,8 +1,21 @@
-"""`from grader import check; check("ch03.variance")`: grade from a notebook cell, one verdict per exercise."""
+"""`from grader import check; check("ch03.variance")`: grade from a notebook cell, one verdict per exercise.
+
+While the book is being built (`BOOK_BUILD_ENV` set, as `_ext/book_fixes.py` and `grader.execute` do), `check`
+grades freshly generated stubs instead of the reader's `exercises/`: the built pages show what a new learner
+sees, whatever state this checkout's exercises are in, and the execution cache can never store a learner's
+verdicts in the book.
+"""
 from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
 
 from . import catalog, progress
 from .loading import default_target
+
+BOOK_BUILD_ENV = "GRADER_BOOK_BUILD"
 
 MAX_LINES = 8
 
@@ -21,6 +34,15 @@ def verdict(status: progress.Status) -> str:
             f"--exercise {exercise.id}    Hint: python -m grader hint {exercise.id}")
 
 
+@functools.lru_cache(maxsize=1)
+def _fresh_stubs() -> Path:
+    from . import stubs
+
+    folder = Path(tempfile.mkdtemp(prefix="grader-book-stubs-"))
+    stubs.generate(folder)
+    return folder
+
+
 def check(what: str, target: str | None = None) -> None:
     """Print one verdict for an exercise ("ch03.variance") or for each exercise of a chapter ("ch03")."""
     every = catalog.exercises()
@@ -28,8 +50,12 @@ def check(what: str, target: str | None = None) -> None:
         chosen = [catalog.find(what, every)]
     else:
         chosen = [e for e in every if e.id.startswith(what + ".")]
-    target = target or default_target()
+    building = os.environ.get(BOOK_BUILD_ENV) == "1"
+    target = str(_fresh_stubs()) if building else (target or default_target())
     statuses, to_run = progress.static_status(chosen, progress.target_dir(target))
+    if building:  # the page names the reader's file, not the temporary copy
+        for status in statuses:
+            status.file = f"exercises/{status.exercise.chapter}.py"
     results = progress.run_tests(to_run, target) if to_run else {}
     known = {s.exercise.id: s for s in statuses}
     for exercise in chosen:
