@@ -10,12 +10,21 @@ from pathlib import Path
 from . import catalog
 from .catalog import CatalogError
 
-USAGE = """python -m grader [CHAPTER] [--target T] [-v]    your progress, and what to do next
-python -m grader hint ID [LEVEL]                  hints for one exercise, level 1 to 3
-python -m grader doctor                           check your installation and the data
-python -m grader make-exercises [--out DIR]       (maintainers) regenerate exercises/ from solutions/
-python -m grader check [--chapter chNN] [--fast]  (maintainers) prove the grader honest; build the book
-python -m grader grade-class SUBMISSIONS --out DIR  (instructors) grade every student's folder"""
+USAGE = """
+  python -m grader [CHAPTER] [--target T] [-v]   your progress, and what to do next (CHAPTER: ch03 or 3)
+  python -m grader watch [CHAPTER | ID]          the current exercise, regraded each time you save it
+  python -m grader hint ID [LEVEL]               hints for one exercise, levels 1 to 3
+  python -m grader doctor                        check your installation and the data
+
+  python -m grader grade-class SUBMISSIONS --out DIR [--chapters ch03,ch04] [--jobs N]   (instructors)
+  python -m grader grade-one SUBMISSION --results FILE                       (instructors: Gradescope)
+  python -m grader report results.json                                       (a results.json as a table)
+
+  python -m grader make-exercises [--out DIR]     (maintainers) regenerate exercises/ from solutions/
+  python -m grader check [--chapter chNN] [--fast] (maintainers) prove the grader honest; build the book
+
+Options of the progress view: --target exercises|solutions|FOLDER (what to grade; also $GRADER_TARGET),
+-v (list every exercise). An exercise ID is written ch03.variance, or just variance; case does not matter."""
 
 
 def cmd_progress(args) -> int:
@@ -24,7 +33,8 @@ def cmd_progress(args) -> int:
     chapters = None
     if args.chapter:
         names = catalog.chapter_names()
-        chapters = [c for c in names if c == args.chapter or c.startswith(args.chapter + "_")]
+        wanted = f"ch{int(args.chapter):02d}" if args.chapter.isdigit() else args.chapter.lower()
+        chapters = [c for c in names if c == wanted or c.startswith(wanted + "_")]
         if not chapters:
             print(f"No chapter {args.chapter!r}. Chapters: {', '.join(names)}", file=sys.stderr)
             return 2
@@ -66,7 +76,7 @@ def cmd_check(args) -> int:
 def cmd_mutants(args) -> int:
     from . import selfcheck
 
-    print(json.dumps(selfcheck.run_chapter_mutants(args.chapter)))
+    print(json.dumps(selfcheck.run_chapter_mutants(args.chapter, args.exercise)))
     return 0
 
 
@@ -154,26 +164,32 @@ def cmd_report(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader", usage=USAGE,
-                                     description="The autograder of Looking Inside the Model.")
-    sub = parser.add_subparsers(dest="command")
-    hint = sub.add_parser("hint", help="show a hint")
+    parser = argparse.ArgumentParser(prog="python -m grader", usage="python -m grader [COMMAND] ...",
+                                     description="The autograder of Looking Inside the Model.", epilog=USAGE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                help="watch, hint, doctor, grade-class, grade-one, report, make-exercises, check")
+    hint = sub.add_parser("hint", help="show a hint", prog="python -m grader hint",
+                          usage="python -m grader hint ID [LEVEL]   (e.g. python -m grader hint ch03.variance 2)")
     hint.add_argument("id", help="exercise id, e.g. ch01.make_counter (or just make_counter)")
     hint.add_argument("level", nargs="?", type=int, default=1)
     hint.set_defaults(func=cmd_hint)
-    make = sub.add_parser("make-exercises", help="generate the stubs from solutions/")
+    make = sub.add_parser("make-exercises", help="generate the stubs from solutions/",
+                          prog="python -m grader make-exercises")
     make.add_argument("--out", default=str(catalog.EXERCISES))
     make.set_defaults(func=cmd_make_exercises)
-    check = sub.add_parser("check", help="the maintainer's full self-validation")
+    check = sub.add_parser("check", help="the maintainer's full self-validation", prog="python -m grader check")
     check.add_argument("--chapter", default=None, help="only this chapter, e.g. ch03")
     check.add_argument("--fast", action="store_true", help="leave out the notebooks and the book build")
     check.set_defaults(func=cmd_check)
-    mutant = sub.add_parser("_mutants")
+    mutant = sub.add_parser("_mutants", prog="python -m grader _mutants")
     mutant.add_argument("chapter")
+    mutant.add_argument("--exercise", default=None)
     mutant.set_defaults(func=cmd_mutants)
-    doctor = sub.add_parser("doctor", help="check the installation and the data")
+    doctor = sub.add_parser("doctor", help="check the installation and the data", prog="python -m grader doctor")
     doctor.set_defaults(func=cmd_doctor)
-    grade = sub.add_parser("grade-class", help="grade a folder of submissions, one sub-folder per student")
+    grade = sub.add_parser("grade-class", help="grade a folder of submissions, one sub-folder per student",
+                           prog="python -m grader grade-class")
     grade.add_argument("submissions")
     grade.add_argument("--out", default="grades")
     grade.add_argument("--timeout", type=float, default=600, help="seconds allowed per submission")
@@ -182,18 +198,21 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--unsafe", action="store_true",
                        help="grade even where no sandbox is available (the students' code then runs unisolated)")
     grade.set_defaults(func=cmd_grade_class)
-    one = sub.add_parser("grade-one", help="grade one submission into a results.json (Gradescope's run_autograder)")
+    one = sub.add_parser("grade-one", help="grade one submission into a results.json (Gradescope's run_autograder)",
+                         prog="python -m grader grade-one")
     one.add_argument("submission")
     one.add_argument("--results", required=True)
     one.add_argument("--timeout", type=float, default=1200)
     one.add_argument("--chapters", default=None, help="e.g. ch03,ch04 (default: all)")
     one.add_argument("--unsafe", action="store_true")
     one.set_defaults(func=cmd_grade_one)
-    watching = sub.add_parser("watch", help="regrade the current exercise each time you save its file")
+    watching = sub.add_parser("watch", help="regrade the current exercise each time you save its file",
+                              prog="python -m grader watch")
     watching.add_argument("what", nargs="?", default=None, help="a chapter (ch03) or an exercise to start from")
     watching.add_argument("--target", default=None, help="your folder (default: exercises/)")
     watching.set_defaults(func=cmd_watch)
-    report = sub.add_parser("report", help="a results.json as a Markdown table (GitHub's job summary)")
+    report = sub.add_parser("report", help="a results.json as a Markdown table (GitHub's job summary)",
+                            prog="python -m grader report")
     report.add_argument("results")
     report.add_argument("--markdown", action="store_true", help="(the only format)")
     report.set_defaults(func=cmd_report)

@@ -194,17 +194,31 @@ def _def_line(path: Path, name: str) -> int:
 
 
 def find(exercise_id: str, catalog: list[Exercise]) -> Exercise:
-    """Look an exercise up by "ch01.make_counter" or by a bare name if only one chapter has it."""
+    """Look an exercise up the same way everywhere (`hint`, `--exercise`, `check`, `watch`): by its id
+    ("ch01.make_counter"), by its bare name if only one chapter has it ("make_counter"), ignoring case, and
+    with the chapter written either way ("ch01_callbacks.make_counter", "1.make_counter"). CatalogError
+    with did-you-mean suggestions otherwise."""
+    wanted = exercise_id.strip()
     by_id = {e.id: e for e in catalog}
-    if exercise_id in by_id:
-        return by_id[exercise_id]
-    bare = [e for e in catalog if e.name == exercise_id]
+    if wanted in by_id:
+        return by_id[wanted]
+    lowered = {e.id.lower(): e for e in catalog}
+    key = wanted.lower()
+    if "." in key:
+        chapter, _, name = key.partition(".")
+        chapter = re.sub(r"^(ch)?0*(\d+)(_.*)?$", lambda m: f"ch{int(m.group(2)):02d}", chapter)
+        key = f"{chapter}.{name}"
+        if key in lowered:
+            return lowered[key]
+    bare = [e for e in catalog if e.name.lower() == key.split(".")[-1] and "." not in key]
     if len(bare) == 1:
         return bare[0]
     import difflib
 
-    close = difflib.get_close_matches(exercise_id, list(by_id) + [e.name for e in catalog], n=4, cutoff=0.5)
-    close_ids = sorted({by_id[c].id if c in by_id else next(e.id for e in catalog if e.name == c) for c in close})
+    names = list(lowered) + [e.name.lower() for e in catalog]
+    close = difflib.get_close_matches(key, names, n=4, cutoff=0.6)
+    close_ids = sorted({lowered[c].id if c in lowered else next(e.id for e in catalog if e.name.lower() == c)
+                        for c in close})
     suggestion = f" Did you mean {', '.join(close_ids)}?" if close_ids else ""
     if len(bare) > 1:
         suggestion = f" Several chapters have it: {', '.join(e.id for e in bare)}."

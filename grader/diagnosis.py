@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import math
+import os
 import signal
 import sys
 import time
@@ -45,7 +46,8 @@ class Diagnosis:
         return f'chapter {number}, "{self.section}"' if self.section else f"chapter {number}"
 
     def text(self) -> str:
-        return (f"This looks like a known mistake: {self.mistake} See {self.where()}, or "
+        mistake = self.mistake[:1].lower() + self.mistake[1:] if self.mistake[:2] != self.mistake[:2].upper() else self.mistake
+        return (f"This looks like a known mistake: {mistake} See {self.where()}, or "
                 f"`python -m grader hint {self.exercise}`.")
 
     def as_dict(self) -> dict:
@@ -131,11 +133,12 @@ def mutant_module(mutant: mutants.Mutant, chapter: str, index: int) -> ModuleTyp
     module.__file__ = str(catalog.SOLUTIONS / f"{chapter}.py")
     if str(catalog.ROOT) not in sys.path:
         sys.path.insert(0, str(catalog.ROOT))
-    sys.modules[name] = module
+    sys.modules[name] = module  # while it is replayed: pickle and dataclasses find classes by their module's name
     try:
         exec(compile(source, f"<mutant {mutant.why}>", "exec"), module.__dict__)  # noqa: S102 - trusted: the reference, edited
-    finally:
+    except BaseException:
         sys.modules.pop(name, None)
+        raise
     return module
 
 
@@ -159,31 +162,70 @@ class _Discard:
         pass
 
 
-def diagnose(exercise: str, failing: list[probes.Probe], passing: list[probes.Probe]) -> Diagnosis | None:
-    """The known mistake whose mutants behave like the learner's code on these probes, or None."""
+def _agrees(mutant: mutants.Mutant, chapter: str, index: int, sequence: list[probes.Probe], deadline: float) -> bool:
+    """Replay `sequence` in order on a fresh copy of the mutant; True when every observation agrees."""
+    try:
+        module = mutant_module(mutant, chapter, index)
+    except Exception:  # noqa: BLE001 - a stale mutant: the check reports it, the diagnosis skips it
+        return False
+    try:
+        return _replays_agree(probes.InProcess(module), mutant, sequence, deadline)
+    finally:
+        sys.modules.pop(module.__name__, None)
+
+
+def _first_difference(a, b, path="") -> str:
+    """Where two encoded observations first differ (for GRADER_DIAGNOSIS_DEBUG)."""
+    if type(a) is not type(b):
+        return f"{path or 'top'}: {str(a)[:120]} != {str(b)[:120]}"
+    if isinstance(a, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}")
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: lengths {len(a)} != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{i}]")
+    return f"{path or 'top'}: {str(a)[:120]} != {str(b)[:120]}"
+
+
+def _replays_agree(runner, mutant, sequence, deadline) -> bool:
+    for entry in sequence:
+        if time.monotonic() > deadline:
+            return False
+        result, raised = _replay(runner, entry)
+        if raised is not None:
+            raised = {k: v for k, v in raised.items() if k != "exception"}
+        if not _same_outcome(entry, result, raised):
+            if os.environ.get("GRADER_DIAGNOSIS_DEBUG"):
+                print(f"[diagnosis] {mutant.why!r} disagrees at {entry.observer}: "
+                      f"{_first_difference(entry.raised or entry.result, raised or result)}", file=sys.__stderr__)
+            return False
+    return True
+
+
+def diagnose(exercise: str, failing: list[list[probes.Probe]], passing: list[probes.Probe]) -> Diagnosis | None:
+    """The known mistake whose mutants behave like the learner's code, or None.
+
+    `failing`: for each failing test, all its probes in order (every example a hypothesis test tried, the
+    failing one last), replayed in that order on a fresh copy of each mutant, so that a mistake that keeps
+    state between calls (a shared counter) is replayed with the same history. `passing`: probes of tests that
+    passed, of which a sample must also agree.
+    """
     chapter = next((e.chapter for e in catalog.exercises() if e.id == exercise), None)
     if chapter is None or not failing:
         return None
     candidates = [(i, m) for i, m in enumerate(mutants.load_mutants(chapter)) if m.exercise == exercise]
-    started = time.monotonic()
-    matches: list[mutants.Mutant] = []
+    deadline = time.monotonic() + EXERCISE_SECONDS
     sample = passing[:: max(1, len(passing) // PASSING_SAMPLE)][:PASSING_SAMPLE]
+    matches = []
     for index, mutant in candidates:
-        if time.monotonic() - started > EXERCISE_SECONDS:
+        if time.monotonic() > deadline:
             break
-        try:
-            runner = probes.InProcess(mutant_module(mutant, chapter, index))
-        except Exception:  # noqa: BLE001 - a stale mutant: the check reports it, the diagnosis skips it
-            continue
-        agrees = True
-        for entry in [*failing, *sample]:
-            result, raised = _replay(runner, entry)
-            if raised is not None:
-                raised = {k: v for k, v in raised.items() if k != "exception"}
-            if not _same_outcome(entry, result, raised):
-                agrees = False
-                break
-        if agrees:
+        if all(_agrees(mutant, chapter, index, sequence, deadline) for sequence in failing) and \
+                _agrees(mutant, chapter, index, sample, deadline):
             matches.append(mutant)
     if not matches:
         return None
@@ -201,13 +243,14 @@ def diagnose_run(records) -> dict[str, Diagnosis]:
         by_exercise.setdefault(record.exercise, []).append(record)
     found = {}
     for exercise, group in by_exercise.items():
-        failed = [r for r in group if r.outcome in ("failed", "error")]
+        failed = [r for r in group if r.outcome in ("failed", "error") and r.probes and r.probes.probes]
         if not failed or any(r.outcome == "not started" for r in group):
             continue
-        failing = [p for r in failed if r.probes for p in r.probes.probes]
-        passing = [p for r in group if r.outcome == "passed" and r.probes for p in r.probes.probes]
-        if not failing or all((p.raised or {}).get("type") in UNDIAGNOSABLE for p in failing):
+        failing = [r.probes.probes for r in failed]
+        last = [p for r in failed for p in r.probes.of_last_example()]
+        if not last or all((p.raised or {}).get("type") in UNDIAGNOSABLE for p in last):
             continue  # nothing ran (an import error, a crash, a timeout): no mistake to recognise
+        passing = [p for r in group if r.outcome == "passed" and r.probes for p in r.probes.of_last_example()]
         result = diagnose(exercise, failing, passing)
         if result is not None:
             found[exercise] = result

@@ -25,12 +25,18 @@ def verdict(status: progress.Status) -> str:
     where = f"{status.file}:{status.line}" if status.line else status.file
     if status.state == "done":
         return f"✓ {exercise.id}: passed. Well done."
+    if status.state == "not started" and status.blocked_by:
+        return (f"· {exercise.id}: blocked by {status.blocked_by} (not started): its tests need {status.blocked_by}. "
+                f"Start with that one.")
     if status.state == "not started":
         return f"· {exercise.id}: not started. Replace the `raise NotImplementedError` at {where}, save, and run this cell again."
     lines = [line for line in status.detail.strip().splitlines() if line.strip()]
+    if lines and lines[0] in ("failed", "error"):
+        lines = lines[1:]
     shown = "\n    ".join(lines[:MAX_LINES]) + ("\n    ..." if len(lines) > MAX_LINES else "")
     label = {"failed": "failed", "error": "error (it crashed)", "missing": "missing"}[status.state]
-    return (f"✗ {exercise.id}: {label}\n    {shown}\n  Full report: pytest tests/test_{exercise.chapter}.py "
+    diagnosis = f"\n  {status.diagnosis}" if status.diagnosis else ""
+    return (f"✗ {exercise.id}: {label}{diagnosis}\n    {shown}\n  Full report: pytest tests/test_{exercise.chapter}.py "
             f"--exercise {exercise.id}    Hint: python -m grader hint {exercise.id}")
 
 
@@ -66,4 +72,6 @@ def check(what: str, target: str | None = None) -> None:
                 status.state, status.detail = "error", "no test result"
             else:
                 status.state, status.detail = entry["status"], entry.get("first_problem", "")
+                status.diagnosis = entry.get("diagnosis", {}).get("text", "")
+                status.blocked_by = entry.get("blocked_by", "")
         print(verdict(status))

@@ -73,7 +73,10 @@ def pytest_configure(config):
     if config.getoption("--secure", default=False):
         from .worker import Pool
 
-        config.grader_pool = Pool(config.grader_target, unsafe=config.getoption("--unsafe"))
+        try:
+            config.grader_pool = Pool(config.grader_target, unsafe=config.getoption("--unsafe"))
+        except SystemExit as refusal:
+            raise pytest.UsageError(str(refusal)) from None
     config.grader_timed_out = set()
     config.grader_started = time.time()
     try:
@@ -106,7 +109,7 @@ def _wrap_hypothesis_test(inner_test):
         __tracebackhide__ = True
         asker = kwargs.get("probe")
         if asker is not None:
-            asker.log.probes.clear()  # keep the probes of the example being tried: the failing one, if any
+            asker.log.new_example()
         try:
             return inner_test(*args, **kwargs)
         except probes.ExerciseNotStarted as error:
@@ -250,7 +253,7 @@ def pytest_collection_modifyitems(session, config, items):
         target_dir(config.grader_target)
     except ChapterImportError as error:
         raise pytest.UsageError(str(error)) from None
-    wanted = set(config.getoption("--exercise"))
+    wanted = _resolve_exercises(config.getoption("--exercise"))
     graded, selected, deselected = [], [], []
     for item in items:
         found = _exercise_marker(item)
@@ -276,8 +279,12 @@ def pytest_collection_modifyitems(session, config, items):
         known = {exercise for _, exercise, _, _ in graded}
         missing = wanted - known
         if missing:
-            raise pytest.UsageError(f"no test grades {', '.join(sorted(missing))}; "
-                                    "run `python -m grader` to list the exercises")
+            from . import catalog
+
+            chapters = {e.id: e.chapter for e in catalog.exercises()}
+            hints = [f"{m} is graded by tests/test_{chapters[m]}.py, which this run does not include: "
+                     f"pytest tests/test_{chapters[m]}.py --exercise {m}" for m in sorted(missing)]
+            raise pytest.UsageError("; ".join(hints))
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
     _skip_cuda_without_gpu(items)
@@ -288,6 +295,22 @@ def pytest_collection_modifyitems(session, config, items):
     for item, exercise, points, handwritten in runnable:
         config.grader_results[item.nodeid] = Graded(item.nodeid, exercise, points / counts[exercise],
                                                     handwritten=handwritten)
+
+
+def _resolve_exercises(specs: list[str]) -> set[str]:
+    """The exercise ids `--exercise` names, spelled as `python -m grader hint` accepts them."""
+    if not specs:
+        return set()
+    from . import catalog
+
+    every = catalog.exercises()
+    resolved = set()
+    for spec in specs:
+        try:
+            resolved.add(catalog.find(spec, every).id)
+        except catalog.CatalogError as error:
+            raise pytest.UsageError(f"--exercise {spec}: {error}") from None
+    return resolved
 
 
 def _skip_cuda_without_gpu(items):

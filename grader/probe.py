@@ -307,9 +307,16 @@ class Probe:
 
 @dataclass
 class ProbeLog:
-    """The probes of one test, in order."""
+    """The probes of one test, in order (all of a hypothesis test's examples, the failing one last)."""
 
     probes: list[Probe] = field(default_factory=list)
+    last_example: int = 0  # where the example tried last begins
+
+    def new_example(self) -> None:
+        self.last_example = len(self.probes)
+
+    def of_last_example(self) -> list[Probe]:
+        return self.probes[self.last_example:]
 
 
 class InProcess:

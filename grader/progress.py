@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import textwrap
 import os
 import subprocess
 import sys
@@ -31,6 +32,8 @@ class Status:
     detail: str = ""
     line: int = 0  # where to edit, in the target's file
     file: str = ""
+    diagnosis: str = ""  # the known mistake the failing code behaves like (grader/diagnosis.py)
+    blocked_by: str = ""  # another exercise whose stub keeps this one's tests from running
 
 
 def _display(path: Path) -> str:
@@ -106,7 +109,14 @@ def run_tests(exercises: list[Exercise], target: str, quiet: bool = True) -> dic
     for test in data["tests"]:
         entry = by_exercise.get(test["tags"][0])
         if entry is not None and test["extra_data"]["outcome"] != "passed" and "first_problem" not in entry:
-            entry["first_problem"] = test["output"]
+            output = test["output"]
+            first, _, rest = output.partition("\n")
+            if first in ("failed", "error"):
+                output = rest
+            diagnosis = entry.get("diagnosis", {}).get("text", "")
+            if diagnosis and output.startswith(diagnosis):  # shown on its own; the excerpt starts at the message
+                output = output[len(diagnosis):].lstrip()
+            entry["first_problem"] = output
     return by_exercise
 
 
@@ -132,6 +142,8 @@ def statuses_for(target: str, chapters: list[str] | None = None) -> list[Status]
                 continue
             status.state, status.score = entry["status"], entry["score"]
             status.detail = entry.get("first_problem", "")
+            status.diagnosis = entry.get("diagnosis", {}).get("text", "")
+            status.blocked_by = entry.get("blocked_by", "")
     order = {e.id: i for i, e in enumerate(exercises)}
     return sorted(statuses, key=lambda s: order[s.exercise.id])
 
@@ -175,7 +187,11 @@ def show(target: str = "exercises", chapters: list[str] | None = None, verbose: 
     nxt = upcoming[0]
     label = {"failed": "has a failing test", "error": "crashes", "missing": "is missing",
              "not started": "is next"}[nxt.state]
+    if nxt.blocked_by:
+        label = f"is blocked by {nxt.blocked_by}, which is not started yet (its tests need it)"
     print(f"Next: {nxt.exercise.id} {label}" + (" (beyond the chapter)" if nxt.exercise.beyond else ""))
+    if nxt.diagnosis:
+        print("  " + "\n  ".join(textwrap.wrap(nxt.diagnosis, 100)))
     if nxt.detail:
         detail = nxt.detail.strip().splitlines()
         print("  " + "\n  ".join(detail[:8]) + ("\n  ..." if len(detail) > 8 else ""))

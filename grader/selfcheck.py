@@ -175,26 +175,37 @@ def check_pdf(_chapters) -> list[str]:
     return []
 
 
-def run_chapter_mutants(chapter: str) -> list[dict]:
-    """Run in a worker process: every mutant of one chapter, in-process pytest runs, one per mutant."""
+def run_chapter_mutants(chapter: str, exercise: str | None = None) -> list[dict]:
+    """Run in a worker process: every mutant of one chapter (or of one exercise), one in-process pytest run each."""
     import pytest
 
     verdicts = []
     with tempfile.TemporaryDirectory() as tmp:
         for index, mutant in enumerate(mutants.load_mutants(chapter)):
+            if exercise and mutant.exercise != exercise:
+                continue
             folder = Path(tmp) / f"mutant{index}"
             folder.mkdir()
             (folder / f"{chapter}.py").write_text(mutants.apply(mutant, chapter))
             results = folder / "results.json"
-            args = [str(catalog.TESTS / f"test_{chapter}.py"), f"--target={folder}", f"--exercise={mutant.exercise}",
-                    f"--results-json={results}", "-x", "-q", "--no-header", "--tb=no", "-p", "no:cacheprovider"]
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                code = pytest.main(args)
             outcomes, diagnosis = [], None
-            if results.exists():
-                data = json.loads(results.read_text())
-                outcomes = [t["extra_data"]["outcome"] for t in data["tests"]]
-                diagnosis = data["extra_data"]["exercises"].get(mutant.exercise, {}).get("diagnosis")
+            # Stop at the first failing test; if that is too little evidence to tell this mistake from the
+            # exercise's other mutants, grade every test of the exercise, as a learner's run does.
+            for stop_early in (True, False):
+                args = [str(catalog.TESTS / f"test_{chapter}.py"), f"--target={folder}",
+                        f"--exercise={mutant.exercise}", f"--results-json={results}", "-q", "--no-header",
+                        "--tb=no", "-p", "no:cacheprovider", *(["-x"] if stop_early else [])]
+                results.unlink(missing_ok=True)
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    code = pytest.main(args)
+                if results.exists():
+                    data = json.loads(results.read_text())
+                    outcomes = [t["extra_data"]["outcome"] for t in data["tests"]]
+                    diagnosis = data["extra_data"]["exercises"].get(mutant.exercise, {}).get("diagnosis")
+                named = bool(diagnosis and mutant.why in diagnosis["mutants"])
+                rejected = any(o in ("failed", "error") for o in outcomes)
+                if named or not rejected:
+                    break
             rejected = any(o in ("failed", "error") for o in outcomes)
             verdicts.append({"exercise": mutant.exercise, "why": mutant.why, "rejected": rejected,
                              "outcomes": sorted(set(outcomes)), "pytest_exit": int(code),

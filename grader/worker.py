@@ -201,7 +201,7 @@ class Worker:
         tree, submission = self.sandbox.paths
         bootstrap = ("import sys; sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[1:]; "
                      "from grader.worker import worker_main; raise SystemExit(worker_main(sys.argv[1:]))")
-        argv = [os.path.realpath(sys.executable), "-I", "-c", bootstrap, tree, "--tree", tree,
+        argv = [sys.executable, "-I", "-c", bootstrap, tree, "--tree", tree,
                 "--submission", submission, "--chapter", self.chapter]
         process = self.sandbox.start(argv)
         self._process = process
@@ -368,25 +368,29 @@ class Pool:
             raise SystemExit(NO_SANDBOX)
         self.deadline = deadline
         self.workers: dict[str, Worker] = {}
-        self._checked = False
+        if self.kind == "uid":
+            self._check_uid_isolation()
 
     def runner(self, chapter: str) -> Worker:
         if chapter not in self.workers:
             self.workers[chapter] = Worker(self.folder, chapter, self.kind, self.deadline)
-            if self.kind == "uid" and not self._checked:
-                self._check_uid_isolation(self.workers[chapter], chapter)
         return self.workers[chapter]
 
-    def _check_uid_isolation(self, worker: Worker, chapter: str) -> None:
+    @staticmethod
+    def _check_uid_isolation() -> None:
+        """Without bubblewrap the worker sees the real file system: the answers must be unreadable to it."""
         from .catalog import SOLUTIONS
-        from .sandbox import readable_by
+        from .sandbox import _UidLease, readable_by
 
-        self._checked = True
-        reference = SOLUTIONS / f"{chapter}.py"
-        if readable_by(worker.sandbox.lease.uid, reference):
-            raise SystemExit(f"{reference} is readable by other users, so a submission could read the answers. Make "
-                             f"the repository private to its owner (chmod -R go-rwx {SOLUTIONS.parent}), or install "
-                             "bubblewrap (apt-get install bubblewrap).")
+        lease = _UidLease()
+        try:
+            readable = [p for p in sorted(SOLUTIONS.glob("ch*.py"))[:1] if readable_by(lease.uid, p)]
+        finally:
+            lease.release()
+        if readable:
+            raise SystemExit(f"--secure without bubblewrap: {readable[0]} is readable by other users, so a submission "
+                             "could read the answers. Make the repository private to its owner (chmod -R go-rwx "
+                             f"{SOLUTIONS.parent}), or install bubblewrap (apt-get install bubblewrap).")
 
     def reference_attempts(self) -> dict[str, int]:
         return {c: w.reference_attempts for c, w in self.workers.items() if w.reference_attempts}

@@ -715,7 +715,9 @@ def observe_dir(ch):
     inner._hidden = "private to the wrapped object"
     d = ch.Delegator(inner)
     d.own = 1
-    seen = {"dir": dir(d), "own_names": object.__dir__(d)}
+    # copy and pickle leave `__slotnames__` on a class they have handled: not part of the answer.
+    seen = {"dir": [n for n in dir(d) if n != "__slotnames__"],
+            "own_names": [n for n in object.__dir__(d) if n != "__slotnames__"]}
     bare = ch.Delegator.__new__(ch.Delegator)
     seen["bare_has_getattr"] = "__getattr__" in dir(bare)
     return seen
