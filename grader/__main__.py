@@ -76,7 +76,11 @@ def cmd_check(args) -> int:
 def cmd_mutants(args) -> int:
     from . import selfcheck
 
-    print(json.dumps(selfcheck.run_chapter_mutants(args.chapter, args.exercise)))
+    chapters = [name for name in catalog.chapter_names() if name == args.chapter or name.startswith(f"{args.chapter}_")]
+    if len(chapters) != 1:
+        print(f"no chapter {args.chapter!r}; chapters: {', '.join(catalog.chapter_names())}", file=sys.stderr)
+        return 2
+    print(json.dumps(selfcheck.run_chapter_mutants(chapters[0], args.exercise)))
     return 0
 
 

@@ -66,13 +66,14 @@ def learner_text(mutant: mutants.Mutant) -> str:
 
 def same(a, b, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
     """Two decoded observations agree: tensors by shape, dtype and values (nan = nan), floats within tolerance,
-    opaque values by type, everything else exactly."""
+    opaque values by type, everything else exactly. A lone float is compared relatively (its absolute
+    tolerance is tiny): a learning rate of 1e-6 is not another of 1.3e-6."""
     if isinstance(a, probes.Opaque) or isinstance(b, probes.Opaque):
         return isinstance(a, probes.Opaque) and isinstance(b, probes.Opaque) and a.type == b.type
     if type(a) is not type(b):
         return False
     if isinstance(a, float):
-        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=rtol, abs_tol=min(atol, 1e-12))
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(same(x, y, rtol, atol) for x, y in zip(a, b))
     if isinstance(a, dict):
@@ -201,7 +202,7 @@ def _replays_agree(runner, mutant, sequence, deadline) -> bool:
         if not _same_outcome(entry, result, raised):
             if os.environ.get("GRADER_DIAGNOSIS_DEBUG"):
                 print(f"[diagnosis] {mutant.why!r} disagrees at {entry.observer}: "
-                      f"{_first_difference(entry.raised or entry.result, raised or result)}", file=sys.__stderr__)
+                      f"{_first_difference(entry.raised or entry.result, raised or result)} ARGS {str(entry.args)[:300]} {entry.kwargs}", file=sys.__stderr__)
             return False
     return True
 
@@ -227,6 +228,8 @@ def diagnose(exercise: str, failing: list[list[probes.Probe]], passing: list[pro
         if all(_agrees(mutant, chapter, index, sequence, deadline) for sequence in failing) and \
                 _agrees(mutant, chapter, index, sample, deadline):
             matches.append(mutant)
+    if os.environ.get("GRADER_DIAGNOSIS_DEBUG"):
+        print(f"[diagnosis] {exercise}: behaves like {[m.why for m in matches]}", file=sys.__stderr__)
     if not matches:
         return None
     texts = {learner_text(m) for m in matches}

@@ -23,6 +23,7 @@ import base64
 import contextlib
 import io
 import math
+import random
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -319,6 +320,25 @@ class ProbeLog:
         return self.probes[self.last_example:]
 
 
+@contextlib.contextmanager
+def same_random_state(seed: int = 0):
+    """Run an observation from a fixed random state (Python's and torch's CPU generator), and put the caller's
+    back afterwards: a layer that an observer builds gets the same initial weights in the learner's run, in the
+    sandbox and in a mutant's replay, so that their observations can be compared at all."""
+    state = random.getstate()
+    random.seed(seed)
+    torch = sys.modules.get("torch")
+    try:
+        if torch is None:
+            yield
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                yield
+    finally:
+        random.setstate(state)
+
+
 class InProcess:
     """Runs observers in this process on `module` (self-study, and the maintainer's runs)."""
 
@@ -331,7 +351,8 @@ class InProcess:
         """(encoded observation, None) or (None, exception report)."""
         args, kwargs = decode(args_data), decode(kwargs_data)
         try:
-            value = observer(self.module, *args, **kwargs)
+            with same_random_state():
+                value = observer(self.module, *args, **kwargs)
         except BaseException as error:  # noqa: BLE001 - the learner's code may raise anything
             if _is_control(error):
                 raise

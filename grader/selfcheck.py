@@ -333,7 +333,7 @@ def check_notebooks(chapters: list[str] | None) -> list[str]:
     """nbval: every notebook runs, and every output not tagged `nbval-ignore-output` is the committed one."""
     paths = notebooks(chapters)
     problems = committed_problems(paths)
-    run = RUNS.pop("plain", None) or NbvalRun(paths)
+    run = RUNS.pop("plain", None) or NbvalRun(paths, {"OMP_NUM_THREADS": "1"})
     return problems + _nbval_report(run, "nbval failed")
 
 
@@ -389,7 +389,9 @@ def main(chapter: str | None = None, fast: bool = False) -> int:
                   check_maintainer_tests, None)
     if not fast:
         paths = notebooks(chapters if chapter else None)
-        RUNS["plain"], RUNS["other"] = NbvalRun(paths), NbvalRun(paths, OTHER_KERNELS)
+        # Both runs go at once: one thread each, or on a two-core machine they oversubscribe and a notebook takes
+        # ten times as long. The book build below runs every notebook again with the default threads.
+        RUNS["plain"], RUNS["other"] = NbvalRun(paths, {"OMP_NUM_THREADS": "1"}), NbvalRun(paths, OTHER_KERNELS)
         check.run("every notebook executes and reproduces its outputs (nbval)", check_notebooks,
                   chapters if chapter else None)
         check.run("the same with other CPU kernels (another machine): every claim's assertion holds, every compared "

@@ -1,6 +1,11 @@
 """Plausible wrong versions of chapter 5's exercises; `python -m grader check` proves each is rejected."""
 from grader.mutants import Mutant
 
+# Two ways to end the search with the trained weights: from outside they do the same, so they share one text.
+NOT_RESTORED = ("After the search your model keeps the weights it was trained to, often wrecked: restore them. Save a "
+                "deep copy of the state at `begin_fit` (`copy.deepcopy(model.state_dict())`: the `state_dict()` "
+                "itself holds the model's own tensors, which the search changes) and load it after the fit.")
+
 MUTANTS = [
     # --- Callback
     Mutant("ch05.Callback", "delegates through self.run, which recurses forever before set_runner",
@@ -154,14 +159,12 @@ MUTANTS = [
     # --- LRFinder
     Mutant("ch05.LRFinder", "never restores the weights (the original's omission)",
            old="        self.model.load_state_dict(self.saved_model)\n", new="",
-           learner="You do not restore the model's weights after the search, so finding a learning rate leaves the "
-                   "model trained (often wrecked); put back the state saved at `begin_fit`.",
+           learner=NOT_RESTORED,
            section="The learning-rate finder"),
     Mutant("ch05.LRFinder", "saves the state_dict without copying it, so 'restoring' keeps the trained weights",
            old="        self.saved_model = copy.deepcopy(self.model.state_dict())",
            new="        self.saved_model = self.model.state_dict()",
-           learner="You keep the `state_dict()` itself, whose tensors are the model's own, so 'restoring' it gives "
-                   "back the trained weights; save a deep copy.",
+           learner=NOT_RESTORED,
            section="The learning-rate finder"),
     Mutant("ch05.LRFinder", "restores the weights but not the optimiser",
            old="\n        self.opt.load_state_dict(self.saved_opt)", new="",

@@ -1,6 +1,11 @@
 """Plausible wrong versions of chapter 6's exercises; `python -m grader check` proves each is rejected."""
 from grader.mutants import Mutant
 
+# Two ways to leave the runner's batch where it was: from outside they do the same, so they share one text.
+BATCH_NOT_MOVED = ("After `begin_batch` the runner's batch is still on the CPU, so the model gets inputs on the wrong "
+                   "device: move `xb` and `yb` and assign them to `self.run.xb` and `self.run.yb` (`self.xb = ...` "
+                   "only sets an attribute of the callback).")
+
 MUTANTS = [
     # normalize_to
     Mutant("ch06.normalize_to", "normalises the validation set with its own statistics",
@@ -193,14 +198,12 @@ MUTANTS = [
     Mutant("ch06.DeviceCallback", "does not move the batches",
            old="        self.run.xb, self.run.yb = self.xb.to(self.device), self.yb.to(self.device)",
            new="        pass",
-           learner="You do not move the batches to the device, so the model gets inputs that are still on the CPU; "
-                   "move `xb` and `yb` before each batch.",
+           learner=BATCH_NOT_MOVED,
            section="Moving to the GPU with a callback"),
     Mutant("ch06.DeviceCallback", "stores the moved batch on the callback instead of the runner",
            old="        self.run.xb, self.run.yb = self.xb.to(self.device), self.yb.to(self.device)",
            new="        self.xb, self.yb = self.xb.to(self.device), self.yb.to(self.device)",
-           learner="You assign the moved batch to the callback's own attributes, so the runner still uses the batch "
-                   "on the CPU; write it to `self.run.xb` and `self.run.yb`.",
+           learner=BATCH_NOT_MOVED,
            section="Moving to the GPU with a callback"),
     Mutant("ch06.DeviceCallback", "moves the inputs but not the targets",
            old="        self.run.xb, self.run.yb = self.xb.to(self.device), self.yb.to(self.device)",
