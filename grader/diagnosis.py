@@ -28,8 +28,9 @@ from types import ModuleType
 from . import catalog, mutants, probe as probes
 
 PASSING_SAMPLE = 8  # probes of passed tests a mutant must also agree on
-PROBE_SECONDS = 2.0  # one replay
-EXERCISE_SECONDS = 10.0  # all replays for one exercise
+PROBE_SECONDS = 2.0  # one replay, or four times what the learner's code took on it if that is more
+EXERCISE_SECONDS = 10.0  # all replays for one exercise, or twice what they should take (at most a minute)
+MAX_EXERCISE_SECONDS = 60.0
 UNDIAGNOSABLE = {"ChapterImportError", "WorkerDied", "WorkerFailed", "Timeout", "ProtocolError", "ObservationError"}
 
 
@@ -148,7 +149,7 @@ def _replay(runner: probes.InProcess, entry: probes.Probe):
     if observer is None:
         return None, {"type": "Unreplayable"}
     with contextlib.redirect_stdout(_Discard()), contextlib.redirect_stderr(_Discard()):
-        with _time_limit(PROBE_SECONDS):
+        with _time_limit(max(PROBE_SECONDS, 4 * entry.seconds)):
             try:
                 return runner.run(observer, entry.args, entry.kwargs)
             except _Slow:
@@ -219,15 +220,17 @@ def diagnose(exercise: str, failing: list[list[probes.Probe]], passing: list[pro
     if chapter is None or not failing:
         return None
     candidates = [(i, m) for i, m in enumerate(mutants.load_mutants(chapter)) if m.exercise == exercise]
-    deadline = time.monotonic() + EXERCISE_SECONDS
     sample = passing[:: max(1, len(passing) // PASSING_SAMPLE)][:PASSING_SAMPLE]
+    replays = [p for sequence in failing for p in sequence] + sample
+    expected = len(candidates) * sum(p.seconds for p in replays)
+    deadline = time.monotonic() + min(max(EXERCISE_SECONDS, 2 * expected), MAX_EXERCISE_SECONDS)
     matches = []
     for index, mutant in candidates:
-        if time.monotonic() > deadline:
-            break
         if all(_agrees(mutant, chapter, index, sequence, deadline) for sequence in failing) and \
                 _agrees(mutant, chapter, index, sample, deadline):
             matches.append(mutant)
+        if time.monotonic() > deadline:
+            return None  # not every known mistake was compared: a match might not be the only one
     if os.environ.get("GRADER_DIAGNOSIS_DEBUG"):
         print(f"[diagnosis] {exercise}: behaves like {[m.why for m in matches]}", file=sys.__stderr__)
     if not matches:

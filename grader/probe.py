@@ -25,6 +25,7 @@ import io
 import math
 import random
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,6 +305,7 @@ class Probe:
     result: object = None  # encoded observation, or None
     raised: dict | None = None
     function: object = None  # the observer itself, to replay the probe on a mutant
+    seconds: float = 0.0  # how long the learner's code took, so that a replay gets a fair time limit
 
 
 @dataclass
@@ -379,9 +381,10 @@ def call(runner, observer, args, kwargs, log: ProbeLog | None = None, timeout: f
     __tracebackhide__ = True
     name = observer_name(observer)
     args_data, kwargs_data = encode(tuple(args)), encode(dict(kwargs))
+    started = time.monotonic()
     result, report = runner.run(observer, args_data, kwargs_data, timeout)
     entry = Probe(name, args_data, kwargs_data, result, None if report is None else
-                  {k: v for k, v in report.items() if k != "exception"}, observer)
+                  {k: v for k, v in report.items() if k != "exception"}, observer, time.monotonic() - started)
     if log is not None:
         log.probes.append(entry)
     if report is not None:
