@@ -7,6 +7,7 @@ table and the hints answer instantly and never import torch.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -162,28 +163,41 @@ def load_hints(chapter: str) -> dict[str, dict]:
         raise CatalogError(f"{path}: {error}") from None
 
 
+_PARSED: dict[str, tuple[tuple, list[Exercise]]] = {}
+
+
 def exercises(chapters: list[str] | None = None) -> list[Exercise]:
-    """Every exercise of the given chapters (default: all), in book order."""
+    """Every exercise of the given chapters (default: all), in book order. A chapter is parsed again only
+    when its solutions, tests or hints file changed (the mutant step and the diagnosis ask hundreds of times)."""
     result: list[Exercise] = []
     for chapter in chapters or chapter_names():
-        by_id: dict[str, Exercise] = {}
-        for region in parse_regions(SOLUTIONS / f"{chapter}.py", chapter):
-            if region.exercise not in by_id:
-                tree_line = _def_line(SOLUTIONS / f"{chapter}.py", region.exercise.split(".", 1)[1])
-                by_id[region.exercise] = Exercise(region.exercise, chapter, region.exercise.split(".", 1)[1], tree_line)
-            by_id[region.exercise].regions.append(region)
-        test_file = TESTS / f"test_{chapter}.py"
-        if test_file.exists():
-            for exercise, (points, uses) in parse_test_markers(test_file).items():
-                if exercise in by_id:
-                    by_id[exercise].points, by_id[exercise].n_tests = points, uses
-        hints = load_hints(chapter)
-        for exercise in by_id.values():
-            entry = hints.get(exercise.name, {})
-            exercise.hints = list(entry.get("hints", []))
-            exercise.beyond = bool(entry.get("beyond", False))
-        result.extend(sorted(by_id.values(), key=lambda e: e.line))
+        files = (SOLUTIONS / f"{chapter}.py", TESTS / f"test_{chapter}.py", HINTS / f"{chapter}.toml")
+        key = tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else None for f in files)
+        cached = _PARSED.get(chapter)
+        if cached is None or cached[0] != key:
+            _PARSED[chapter] = cached = (key, _chapter_exercises(chapter))
+        result.extend(copy.deepcopy(cached[1]))
     return result
+
+
+def _chapter_exercises(chapter: str) -> list[Exercise]:
+    by_id: dict[str, Exercise] = {}
+    for region in parse_regions(SOLUTIONS / f"{chapter}.py", chapter):
+        if region.exercise not in by_id:
+            tree_line = _def_line(SOLUTIONS / f"{chapter}.py", region.exercise.split(".", 1)[1])
+            by_id[region.exercise] = Exercise(region.exercise, chapter, region.exercise.split(".", 1)[1], tree_line)
+        by_id[region.exercise].regions.append(region)
+    test_file = TESTS / f"test_{chapter}.py"
+    if test_file.exists():
+        for exercise, (points, uses) in parse_test_markers(test_file).items():
+            if exercise in by_id:
+                by_id[exercise].points, by_id[exercise].n_tests = points, uses
+    hints = load_hints(chapter)
+    for exercise in by_id.values():
+        entry = hints.get(exercise.name, {})
+        exercise.hints = list(entry.get("hints", []))
+        exercise.beyond = bool(entry.get("beyond", False))
+    return sorted(by_id.values(), key=lambda e: e.line)
 
 
 def _def_line(path: Path, name: str) -> int:
@@ -215,11 +229,16 @@ def find(exercise_id: str, catalog: list[Exercise]) -> Exercise:
         return bare[0]
     import difflib
 
-    names = list(lowered) + [e.name.lower() for e in catalog]
+    chapter = key.partition(".")[0] if "." in key else ""
+    in_chapter = [e for e in catalog if e.id.lower().startswith(f"{chapter}.")] if chapter else []
+    pool = in_chapter or catalog  # a known chapter: suggest only its exercises
+    names = [e.id.lower() for e in pool] + [e.name.lower() for e in pool]
     close = difflib.get_close_matches(key, names, n=4, cutoff=0.6)
-    close_ids = sorted({lowered[c].id if c in lowered else next(e.id for e in catalog if e.name.lower() == c)
+    close_ids = sorted({lowered[c].id if c in lowered else next(e.id for e in pool if e.name.lower() == c)
                         for c in close})
     suggestion = f" Did you mean {', '.join(close_ids)}?" if close_ids else ""
+    if in_chapter and not close_ids:
+        suggestion = f" {in_chapter[0].id.partition('.')[0]} has {', '.join(e.id for e in in_chapter)}."
     if len(bare) > 1:
         suggestion = f" Several chapters have it: {', '.join(e.id for e in bare)}."
     raise CatalogError(f"No exercise called {exercise_id!r}.{suggestion} "

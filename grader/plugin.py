@@ -400,8 +400,9 @@ def pytest_runtest_makereport(item, call):
         if record.outcome in ("not run", "passed"):
             record.outcome = outcome
             record.blocked_by = blocker
-            record.message = message if outcome == "not started" else learner_message(call.excinfo, message,
-                                                                                     report.longreprtext)
+            # A timeout's message names the learner's line where the loop was: pytest-timeout's own is less use.
+            record.message = message if outcome == "not started" or message.startswith("timed out") else \
+                learner_message(call.excinfo, message, report.longreprtext)
         if outcome == "not started":
             report.longrepr = f"not started: {message}"
         elif record.message:
@@ -420,6 +421,7 @@ def pytest_runtest_makereport(item, call):
 
 STUB_ID_RE = re.compile(r"Exercise (ch\d\d\.[A-Za-z_][A-Za-z0-9_]*):")
 FIXTURE_REPR_RE = re.compile(r"^\s*(probe|ch|capfd|capsys|monkeypatch|request|tmp_path)=<.*>,?\s*$")
+GRADER_FRAME_RE = re.compile(r"^(\S*/)?grader/\w+\.py:\d+: in ")
 WHERE_BUILTIN_RE = re.compile(r"^\s*E?\s*\+\s+(where|and)\b.*( at 0x[0-9a-f]+|<(built-in|bound) method)")
 
 
@@ -454,9 +456,25 @@ def learner_message(excinfo, message: str, longrepr: str) -> str:
         path = str(entry.path)
         if "/tests/" in path and Path(path).name.startswith("test_ch") and entry.name.startswith("test_"):
             where = f"{Path(path).relative_to(Path(path).parents[1])}:{entry.lineno + 1}"
-    # pytest's report without what the head already says (its E lines) and without addresses.
-    rest = [line for line in longrepr.splitlines() if not line.startswith("E ") and line.strip() != "E"
-            and not FIXTURE_REPR_RE.match(line) and not WHERE_BUILTIN_RE.match(line)]
+    if len(head) > MESSAGE_LIMIT:
+        head = head[:MESSAGE_LIMIT] + " ... (cut)"
+    # pytest's report without what the head already says (its E lines, or the same words), without the
+    # grader's own frames (a `grader/x.py:N: in f` line and the source lines under it) and without addresses.
+    said = {line.strip() for line in head.splitlines() if line.strip()}
+    rest, in_grader_frame = [], False
+    for line in longrepr.splitlines():
+        if GRADER_FRAME_RE.match(line):
+            in_grader_frame = True
+            continue
+        if in_grader_frame and line.startswith((" ", "\t")):
+            continue
+        in_grader_frame = False
+        if line.startswith("E ") or line.strip() == "E" or FIXTURE_REPR_RE.match(line) or \
+                WHERE_BUILTIN_RE.match(line) or line.strip() in said:
+            continue
+        rest.append(line)
+    while rest and not rest[-1].strip():
+        rest.pop()
     return head + (f"\n(test: {where})" if where else "") + ("\n\n" + "\n".join(rest) if rest else "")
 
 

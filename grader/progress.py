@@ -175,7 +175,8 @@ def show(target: str = "exercises", chapters: list[str] | None = None, verbose: 
             for s in items:
                 mark = {"done": "✓", "not started": "·", "failed": "✗", "error": "!", "missing": "?"}[s.state]
                 tag = " (beyond)" if s.exercise.beyond else ""
-                print(f"      {mark} {s.exercise.id:<34} {s.state}{tag}")
+                state = f"blocked by {s.blocked_by} (not started)" if s.blocked_by else s.state
+                print(f"      {mark} {s.exercise.id:<34} {state}{tag}")
     fraction = total_points / total_max if total_max else 0.0
     print(f"  {'total':<20} {int(total_done):>3}/{len(statuses):<3} {total_points:>5.1f}/{total_max:<5.0f} "
           f"{bar(fraction)} {fraction:>4.0%}\n")

@@ -91,7 +91,9 @@ def test_wrong_answer_is_failed_with_a_message(tmp_path):
 
 def test_unknown_exercise_selection_is_an_error():
     completed = run("-m", "pytest", "tests/test_ch01_callbacks.py", "--exercise", "ch01.nope", "-q")
-    assert completed.returncode != 0 and "no test grades ch01.nope" in completed.stdout + completed.stderr
+    output = completed.stdout + completed.stderr
+    assert completed.returncode != 0 and "No exercise called 'ch01.nope'" in output
+    assert "ch01.make_counter" in output and "ch05." not in output  # it lists chapter 1's exercises, no others
 
 
 def test_missing_target_folder_is_an_error(tmp_path):
