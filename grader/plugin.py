@@ -90,7 +90,7 @@ def pytest_configure(config):
 
         try:
             config.grader_pool = Pool(config.grader_target, unsafe=config.getoption("--unsafe"))
-        except SystemExit as refusal:
+        except (SystemExit, ChapterImportError) as refusal:
             raise pytest.UsageError(str(refusal)) from None
     config.grader_timed_out = set()
     config.grader_started = time.time()

@@ -369,7 +369,7 @@ class Pool:
         self.deadline = deadline
         self.workers: dict[str, Worker] = {}
         if self.kind == "uid":
-            self._check_uid_isolation()
+            self._check_uid_isolation(folder)
 
     def runner(self, chapter: str) -> Worker:
         if chapter not in self.workers:
@@ -377,20 +377,27 @@ class Pool:
         return self.workers[chapter]
 
     @staticmethod
-    def _check_uid_isolation() -> None:
-        """Without bubblewrap the worker sees the real file system: the answers must be unreadable to it."""
+    def _check_uid_isolation(folder) -> None:
+        """Without bubblewrap the worker sees the real file system: the answers, and the submission's own folder
+        (a class's other submissions sit next to it, with the same permissions), must be unreadable to it."""
         from .catalog import SOLUTIONS
         from .sandbox import _UidLease, readable_by
 
+        answers = sorted(SOLUTIONS.glob("ch*.py"))[:1]
+        submitted = sorted(Path(folder).rglob("ch*.py"))[:1] if folder else []
         lease = _UidLease()
         try:
-            readable = [p for p in sorted(SOLUTIONS.glob("ch*.py"))[:1] if readable_by(lease.uid, p)]
+            readable = [p for p in answers + submitted if readable_by(lease.uid, p)]
         finally:
             lease.release()
-        if readable:
+        if readable and readable[0] in answers:
             raise SystemExit(f"--secure without bubblewrap: {readable[0]} is readable by other users, so a submission "
                              "could read the answers. Make the repository private to its owner (chmod -R go-rwx "
                              f"{SOLUTIONS.parent}), or install bubblewrap (apt-get install bubblewrap).")
+        if readable:
+            raise SystemExit(f"--secure without bubblewrap: {readable[0]} is readable by other users, so a submission "
+                             "could read the others next to it. Make the submissions private to their owner "
+                             f"(chmod -R go-rwx {Path(folder).parent}), or install bubblewrap (apt-get install bubblewrap).")
 
     def reference_attempts(self) -> dict[str, int]:
         return {c: w.reference_attempts for c, w in self.workers.items() if w.reference_attempts}
