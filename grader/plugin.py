@@ -38,7 +38,7 @@ class Graded:
     share: float  # points this test is worth
     outcome: str = "not run"
     message: str = ""
-    handwritten: bool = False  # a "written by hand" rule: it counts only once the exercise gives right answers
+    gated: str = ""  # "written by hand" or "a property": a test that counts only once the exercise gives right answers
     blocked_by: str | None = None  # another exercise of the chapter whose stub stopped this test
     probes: probes.ProbeLog | None = None  # what the test observed, for the diagnosis
 
@@ -259,7 +259,8 @@ def _exercise_marker(item):
         return None
     if not marker.args or not isinstance(marker.args[0], str):
         raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.exercise needs the exercise id, e.g. 'ch01.make_counter'")
-    return marker.args[0], float(marker.kwargs.get("points", 1)), bool(marker.kwargs.get("handwritten", False))
+    gated = "written by hand" if marker.kwargs.get("handwritten") else "a property" if marker.kwargs.get("gated") else ""
+    return marker.args[0], float(marker.kwargs.get("points", 1)), gated
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -277,7 +278,7 @@ def pytest_collection_modifyitems(session, config, items):
                 raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.exercise(...): every graded test names its exercise")
             selected.append(item)
             continue
-        exercise, points, handwritten = found
+        exercise, points, gated = found
         # `pytest -m ch05_LRFinder` selects one exercise, like --exercise ch05.LRFinder.
         marker_name = exercise.replace(".", "_")
         config.addinivalue_line("markers", f"{marker_name}: the tests of exercise {exercise}")
@@ -286,7 +287,7 @@ def pytest_collection_modifyitems(session, config, items):
             deselected.append(item)
             continue
         selected.append(item)
-        graded.append((item, exercise, points, handwritten))
+        graded.append((item, exercise, points, gated))
         handle = getattr(getattr(item, "obj", None), "hypothesis", None)
         if handle is not None and not getattr(handle.inner_test, "_grader_wrapped", False):
             handle.inner_test = _wrap_hypothesis_test(handle.inner_test)
@@ -307,9 +308,9 @@ def pytest_collection_modifyitems(session, config, items):
     counts: dict[str, int] = {}
     for _, exercise, _, _ in runnable:
         counts[exercise] = counts.get(exercise, 0) + 1
-    for item, exercise, points, handwritten in runnable:
+    for item, exercise, points, gated in runnable:
         config.grader_results[item.nodeid] = Graded(item.nodeid, exercise, points / counts[exercise],
-                                                    handwritten=handwritten)
+                                                    gated=gated)
 
 
 def _resolve_exercises(specs: list[str]) -> set[str]:
@@ -507,22 +508,26 @@ def pytest_report_teststatus(report, config):
     return None
 
 
+GATED_WHY = {"written by hand": "this rule (written by hand, without the built-in)",
+             "a property": "this property, which some wrong answers have too (an answer that is always 0, say),"}
+
+
 def gate_handwritten(results: list[Graded]) -> None:
-    """A "written by hand" test passes only once its exercise's other tests all pass: code that does not call
-    the oracle earns nothing by that alone (a log_softmax that always crashes, a mean that always returns 0)."""
+    """A gated test passes only once its exercise's other tests all pass: code that does not call the oracle
+    (a "written by hand" rule), or that has a property a wrong answer has too (a variance that is always 0 is 0 for
+    one value, and scales as it should), earns nothing by that alone."""
     by_exercise: dict[str, list[Graded]] = {}
     for record in results:
         by_exercise.setdefault(record.exercise, []).append(record)
     for records in by_exercise.values():
-        others = [r for r in records if not r.handwritten]
+        others = [r for r in records if not r.gated]
         if all(r.outcome == "passed" for r in others):
             continue
         blocked = "not started" if all(r.outcome == "not started" for r in others) else "failed"
         for record in records:
-            if record.handwritten and record.outcome == "passed":
+            if record.gated and record.outcome == "passed":
                 record.outcome = blocked
-                record.message = ("not counted yet: this rule (written by hand, without the built-in) counts once "
-                                  "the exercise's other tests pass")
+                record.message = "not counted yet: " + GATED_WHY[record.gated] + " counts once the exercise's other tests pass"
 
 
 def diagnoses(config) -> dict:

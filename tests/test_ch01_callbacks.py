@@ -8,6 +8,7 @@ runs (this process, or a sandboxed worker when a class is graded) and returns pl
 that data here (grader/probe.py).
 """
 import functools
+import operator
 import time
 from unittest import mock
 
@@ -85,6 +86,27 @@ def observe_two_closures(ch):
 def test_make_show_progress_closures_are_independent(probe):
     assert probe(observe_two_closures) == "Great! We've finished epoch 1!\nNice! We've finished epoch 2!\n", \
         "each closure must remember its own exclamation"
+
+
+def observe_show_progress_texts(ch, exclamations, epochs):
+    seen = []
+    for exclamation in exclamations:
+        callback = ch.make_show_progress(exclamation)
+        with printed() as out:
+            for epoch in epochs:
+                callback(epoch)
+        seen.append(out.getvalue())
+    return seen
+
+
+@exercise("ch01.make_show_progress")
+def test_make_show_progress_prints_any_exclamation_each_time(probe):
+    exclamations, epochs = ["100% {done}", "{0}", "", "Nice"], [0, 1, 7]
+    seen = probe(observe_show_progress_texts, exclamations, epochs)
+    for exclamation, got in zip(exclamations, seen):
+        expected = "".join(f"{exclamation}! We've finished epoch {epoch}!\n" for epoch in epochs)
+        assert got == expected, (f"make_show_progress({exclamation!r}) called with the epochs {epochs}: expected "
+                                 f"{expected!r}, got {got!r} (the exclamation is text, not a format string)")
 
 
 # --- slow_calculation ---------------------------------------------------------------------------
@@ -185,6 +207,69 @@ def test_slow_calculation_passes_val_by_keyword(probe):
     assert probe(observe_keyword_only) == 5, "call after_calc(i, val=res)"
 
 
+# What after_calc returns at each step, and whether Python's `if` takes it as "stop" (the oracle: bool()).
+REPLIES = [[None, None, None, None, None], [False, 0, 0.0, "", []], [None, 1, None, None, None],
+           [None, None, "stop", None, None], [0, [0], None, None, None], [None, None, None, 0.5, None],
+           [None, None, None, None, True]]
+
+
+class Replies:
+    """after_calc returns the next of the given replies and logs the epochs it saw."""
+
+    def __init__(self, replies):
+        self.replies, self.epochs = list(replies), []
+
+    def after_calc(self, epoch, val):
+        self.epochs.append(epoch)
+        return self.replies[epoch]
+
+
+def observe_replies(ch, replies_per_run):
+    seen = []
+    with not_sleeping():
+        for replies in replies_per_run:
+            cb = Replies(replies)
+            seen.append({"result": ch.slow_calculation(cb, steps=len(replies), delay=0), "epochs": cb.epochs})
+    return seen
+
+
+@exercise("ch01.slow_calculation")
+def test_slow_calculation_stops_on_any_truthy_reply(probe):
+    seen = probe(observe_replies, REPLIES)
+    for replies, got in zip(REPLIES, seen):
+        stop = next((i for i, reply in enumerate(replies) if reply), len(replies) - 1)
+        expected = squares_until(lambda i, total: bool(replies[i]), len(replies))
+        assert got == {"result": expected, "epochs": list(range(stop + 1))}, (
+            f"after_calc returned {replies} at the steps 0..{len(replies) - 1}: a truthy reply (not only True) "
+            f"stops, a falsy one (None, False, 0, '', []) does not; expected the sum {expected} after the steps "
+            f"0..{stop}, got {got}")
+
+
+class Log(list):
+    """A callback that is also a list: empty, hence falsy, but a callback all the same."""
+
+    def before_calc(self, epoch):
+        self.append(["before", epoch])
+
+    def after_calc(self, epoch, val):
+        self.append(["after", epoch, val])
+
+
+def observe_falsy_callback(ch):
+    log = Log()
+    with not_sleeping():
+        result = ch.slow_calculation(log, steps=2, delay=0)
+    return {"result": result, "log": list(log)}
+
+
+@exercise("ch01.slow_calculation")
+def test_slow_calculation_uses_a_falsy_callback(probe):
+    seen = probe(observe_falsy_callback)
+    assert seen == {"result": 1, "log": [["before", 0], ["after", 0, 0], ["before", 1], ["after", 1, 1]]}, (
+        "slow_calculation(Log(), steps=2) where Log is an (empty, so falsy) list with hooks: its hooks must be "
+        f"called; only cb=None means no callback (test `cb is not None`, not `if cb`); got {seen}")
+
+
 # --- ProgressShowingCallback --------------------------------------------------------------------
 
 def observe_progress_callback(ch, exclamation, epoch):
@@ -215,6 +300,25 @@ def observe_progress_default(ch):
 def test_progress_showing_callback_default_and_state(probe):
     assert probe(observe_progress_default) == "Awesome! We've finished epoch 0!\nChanged! We've finished epoch 1!\n", \
         "the default is 'Awesome', and __call__ must read self.exclamation each time"
+
+
+def observe_two_progress_callbacks(ch):
+    with printed() as out:
+        first, second = ch.ProgressShowingCallback("First"), ch.ProgressShowingCallback("Second")
+        first(1)
+        second(2)
+        ch.ProgressShowingCallback()(3)
+        first(4)
+    return out.getvalue()
+
+
+@exercise("ch01.ProgressShowingCallback")
+def test_progress_showing_callbacks_are_independent(probe):
+    got = probe(observe_two_progress_callbacks)
+    expected = ("First! We've finished epoch 1!\nSecond! We've finished epoch 2!\n"
+                "Awesome! We've finished epoch 3!\nFirst! We've finished epoch 4!\n")
+    assert got == expected, ("each ProgressShowingCallback keeps its own exclamation (on the instance, self); "
+                             f"expected {expected!r}, got {got!r}")
 
 
 # --- SlowCalculator -----------------------------------------------------------------------------
@@ -307,6 +411,66 @@ def test_slow_calculator_callback_returns_result_and_skips_missing(probe):
     assert seen["second"] == 14, "calc() starts again from 0 each time"
 
 
+class CalcReplies:
+    """after_calc(calc, epoch) returns the next of the given replies and logs the epochs it saw."""
+
+    def __init__(self, replies):
+        self.replies, self.epochs = list(replies), []
+
+    def after_calc(self, calc, epoch):
+        self.epochs.append(epoch)
+        return self.replies[epoch]
+
+
+def observe_calc_replies(ch, replies_per_run):
+    seen = []
+    with not_sleeping():
+        for replies in replies_per_run:
+            cb = CalcReplies(replies)
+            calc = ch.SlowCalculator(cb, steps=len(replies), delay=0)
+            calc.calc()
+            seen.append({"res": calc.res, "epochs": cb.epochs})
+    return seen
+
+
+@exercise("ch01.SlowCalculator", points=2)
+def test_slow_calculator_stops_on_any_truthy_reply(probe):
+    seen = probe(observe_calc_replies, REPLIES)
+    for replies, got in zip(REPLIES, seen):
+        stop = next((i for i, reply in enumerate(replies) if reply), len(replies) - 1)
+        expected = squares_until(lambda i, total: bool(replies[i]), len(replies))
+        assert got == {"res": expected, "epochs": list(range(stop + 1))}, (
+            f"after_calc returned {replies} at the steps 0..{len(replies) - 1}: a truthy reply (not only True) "
+            f"stops, a falsy one (None, False, 0, '', []) does not; expected res {expected} after the steps "
+            f"0..{stop}, got {got}")
+
+
+class CalcLog(list):
+    """A callback that is also a list: empty, hence falsy, but a callback all the same."""
+
+    def before_calc(self, calc, epoch):
+        self.append(["before", epoch, calc.res])
+
+    def after_calc(self, calc, epoch):
+        self.append(["after", epoch, calc.res])
+
+
+def observe_falsy_calc_callback(ch):
+    log = CalcLog()
+    with not_sleeping():
+        calc = ch.SlowCalculator(log, steps=2, delay=0)
+        calc.calc()
+    return {"res": calc.res, "log": list(log)}
+
+
+@exercise("ch01.SlowCalculator", points=2)
+def test_slow_calculator_uses_a_falsy_callback(probe):
+    seen = probe(observe_falsy_calc_callback)
+    assert seen == {"res": 1, "log": [["before", 0, 0], ["after", 0, 0], ["before", 1, 0], ["after", 1, 1]]}, (
+        "SlowCalculator(CalcLog(), steps=2) where CalcLog is an (empty, so falsy) list with hooks: its hooks must "
+        f"be called; only cb=None means no callback (do not test `if self.cb`); got {seen}")
+
+
 # --- make_counter -------------------------------------------------------------------------------
 
 def observe_counter(ch, start, step, calls):
@@ -387,6 +551,51 @@ def test_my_partial_is_reusable_and_rejects_non_callables(probe):
         f"my_partial(42) must raise TypeError (42 is not callable); it gave {seen['not_callable']}"
 
 
+class Affine:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, x, shift=0):
+        return self.scale * x + shift
+
+    def apply(self, x):
+        return self.scale * x
+
+
+def without_message(result):
+    """An `outcome` without the error's message (which may show an object's address)."""
+    return {key: value for key, value in result.items() if key != "message"}
+
+
+def observe_partial_of_any_callable(ch):
+    seen = {"builtin": outcome(lambda: ch.my_partial(operator.sub, 10)(3)),
+            "class": outcome(lambda: ch.my_partial(int, base=2)("101")),
+            "object": outcome(lambda: ch.my_partial(Affine(3), shift=1)(2)),
+            "bound_method": outcome(lambda: ch.my_partial(Affine(5).apply)(2)),
+            "builtin_method": outcome(lambda: ch.my_partial("-".join)(["a", "b"])),
+            "functools_partial": outcome(lambda: ch.my_partial(functools.partial(record, 1), 2)(3))}
+    seen = {name: without_message(result) for name, result in seen.items()}
+    seen["not_callable"] = [outcome(ch.my_partial, thing).get("raised") for thing in (None, "record", [record])]
+    return seen
+
+
+@exercise("ch01.my_partial", points=2)
+def test_my_partial_freezes_any_callable(probe):
+    seen = probe(observe_partial_of_any_callable)
+    expected = {"builtin": 7, "class": 5, "object": 7, "bound_method": 10, "builtin_method": "a-b",
+                "functools_partial": [[1, 2, 3], {}]}
+    calls = {"builtin": "my_partial(operator.sub, 10)(3)", "class": "my_partial(int, base=2)('101')",
+             "object": "my_partial(Affine(3), shift=1)(2), a callable object", "bound_method":
+             "my_partial(Affine(5).apply)(2), a bound method", "builtin_method": "my_partial('-'.join)(['a', 'b'])",
+             "functools_partial": "my_partial(functools.partial(record, 1), 2)(3)"}
+    for name, value in expected.items():
+        assert seen[name] == {"returned": value}, (
+            f"{calls[name]} should give {value!r}: anything callable() accepts can be frozen, not only a Python "
+            f"function; it gave {seen[name]}")
+    assert seen["not_callable"] == ["TypeError"] * 3, ("my_partial(None), my_partial('record'), my_partial([record]) "
+                                                     f"must raise TypeError; they gave {seen['not_callable']}")
+
+
 # --- call_with_accepted_kwargs ------------------------------------------------------------------
 
 def after_calc(epoch, val):
@@ -461,3 +670,36 @@ def observe_callable_object(ch):
 def test_call_with_accepted_kwargs_works_on_callable_objects(probe):
     assert probe(observe_callable_object) == [4, 1], \
         "a callable object's signature is that of its __call__, without self"
+
+
+def takes_options(epoch, **options):
+    return [epoch, options]
+
+
+def named_kwargs(epoch, kwargs=None):
+    return [epoch, kwargs]
+
+
+def with_varargs(epoch, *args, lr=None):
+    return [epoch, list(args), lr]
+
+
+def observe_var_parameters(ch):
+    call = ch.call_with_accepted_kwargs
+    return {"options": outcome(call, takes_options, 1, val=2, lr=0.1),
+            "named_kwargs": outcome(call, named_kwargs, 1, kwargs=3, lr=0.1),
+            "varargs": outcome(call, with_varargs, 1, 2, args=5, lr=0.1)}
+
+
+@exercise("ch01.call_with_accepted_kwargs")
+def test_call_with_accepted_kwargs_knows_parameters_by_kind_not_name(probe):
+    seen = probe(observe_var_parameters)
+    assert seen["options"] == {"returned": [1, {"val": 2, "lr": 0.1}]}, (
+        "takes_options(epoch, **options) takes every keyword: a var-keyword parameter is known by its kind "
+        f"(inspect.Parameter.VAR_KEYWORD), whatever its name; it gave {seen['options']}")
+    assert seen["named_kwargs"] == {"returned": [1, 3]}, (
+        "named_kwargs(epoch, kwargs=None) has an ordinary parameter called kwargs: it takes kwargs=3 but not lr; "
+        f"it gave {seen['named_kwargs']}")
+    assert seen["varargs"] == {"returned": [1, [2], 0.1]}, (
+        "with_varargs(epoch, *args, lr=None): *args cannot be given by keyword, so args=5 is dropped and lr kept; "
+        f"it gave {seen['varargs']}")

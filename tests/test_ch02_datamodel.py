@@ -182,6 +182,42 @@ def test_sloppy_adder_augmented_assignment_rebinds(probe):
     assert seen["total"] == pytest.approx(3.01)
 
 
+def float_adder(ch, value):
+    """adder_seen with .o as a Python float (a numpy scalar is not plain data)."""
+    is_adder = isinstance(value, ch.SloppyAdder)
+    return {"is_adder": is_adder, "type": type(value).__name__, "o": float(value.o) if is_adder else None}
+
+
+def observe_adder_with_other_numbers(ch):
+    from fractions import Fraction
+
+    import numpy as np
+
+    cases = {"SloppyAdder(1) + Fraction(1, 2)": lambda: ch.SloppyAdder(1) + Fraction(1, 2),
+             "Fraction(1, 2) + SloppyAdder(1)": lambda: Fraction(1, 2) + ch.SloppyAdder(1),
+             "SloppyAdder(2) + np.int64(3)": lambda: ch.SloppyAdder(2) + np.int64(3),
+             "SloppyAdder(2) + np.float64(0.5)": lambda: ch.SloppyAdder(2) + np.float64(0.5),
+             "SloppyAdder(1) + True": lambda: ch.SloppyAdder(1) + True}
+    seen = {}
+    for name, add in cases.items():
+        got = outcome(lambda: float_adder(ch, add()))
+        seen[name] = {"raised": got["raised"]} if "raised" in got else got["returned"]
+    return seen
+
+
+@exercise("ch02.SloppyAdder")
+def test_sloppy_adder_takes_any_number(probe):
+    seen = probe(observe_adder_with_other_numbers)
+    expected = {"SloppyAdder(1) + Fraction(1, 2)": 1.51, "Fraction(1, 2) + SloppyAdder(1)": 1.51,
+                "SloppyAdder(2) + np.int64(3)": 5.01, "SloppyAdder(2) + np.float64(0.5)": 2.51,
+                "SloppyAdder(1) + True": 2.01}
+    for name, value in expected.items():
+        got = seen[name]
+        assert got.get("is_adder") and got["o"] == pytest.approx(value, abs=1e-9), (
+            f"{name} should be a SloppyAdder holding {value}: any numbers.Number is a plain number (a Fraction, a "
+            f"numpy integer, a bool), not only int and float; it gave {got}")
+
+
 # --- ListContainer ------------------------------------------------------------------------------
 
 items_ = st.lists(st.integers(-99, 99), max_size=14)
@@ -346,6 +382,60 @@ def test_list_container_rejects_what_is_not_an_index(probe):
     for index, got in zip(bad, seen):
         assert got.get("raised") == "TypeError", \
             f"ListContainer(...)[{index!r}] must raise TypeError, as a list does; it gave {got}"
+
+
+def described(value):
+    """What an indexing gave: its type's name, and its elements when it is a list."""
+    return {"type": type(value).__name__, "items": list(value) if type(value) is list else None}
+
+
+def observe_selection_types(ch, items, specs):
+    lc = ch.ListContainer(list(items))
+    seen = []
+    for spec in specs:
+        got = outcome(lambda: described(lc[index_from(spec)]))
+        seen.append({"raised": got["raised"]} if "raised" in got else got["returned"])
+    return seen
+
+
+@exercise("ch02.ListContainer", points=3)
+def test_list_container_selections_are_plain_lists(probe):
+    items = list("abcd")
+    specs = [{"slice": [1, 3]}, {"slice": [None, None, -1]}, [True, False, True, False], [0, -1], (2, 0),
+             {"iter": [1]}, [], [0, 9]]
+    seen = probe(observe_selection_types, items, specs)
+    for spec, got in zip(specs, seen):
+        if spec == [0, 9]:
+            assert got == {"raised": "IndexError"}, (
+                f"ListContainer({items})[[0, 9]] must raise IndexError when it is indexed (not later, when the "
+                f"result is read); it gave {got}")
+            continue
+        index = index_from(spec)
+        if type(spec) is dict and "slice" in spec:
+            expected = items[index]
+        elif type(spec) is list and spec and all(type(i) is bool for i in spec):
+            expected = list(itertools.compress(items, spec))
+        else:
+            expected = select_list(items, spec["iter"] if type(spec) is dict else spec)
+        assert got == {"type": "list", "items": expected}, (
+            f"ListContainer({items})[{shown(spec)}] must give a plain list, {expected}, as a list's slice does "
+            f"(not a ListContainer, a tuple or a generator); it gave {got}")
+
+
+@exercise("ch02.ListContainer", points=3)
+def test_list_container_mixed_bools_and_ints_are_indices(probe):
+    items = list("abc")
+    specs = [[True, 2], [False, 0], [0, True], [True, True]]
+    seen = probe(observe_getitems, items, specs)
+    for spec, got in zip(specs, seen):
+        if all(type(i) is bool for i in spec):
+            expected = ("raised", "IndexError")  # a mask of length 2 for 3 items
+        else:
+            expected = ("returned", [items[i] for i in spec])
+        assert behaviour(got) == expected, (
+            f"ListContainer({items})[{spec}]: a list is a boolean mask only when every element is a bool; otherwise "
+            f"it is a list of indices, where True and False index like 1 and 0; expected {expected}, got "
+            f"{behaviour(got)}")
 
 
 def observe_setitems(ch, items, assignments):
@@ -652,6 +742,28 @@ def test_delegator_never_recurses_before_wrapped_is_set(probe):
         "a subclass may look attributes up before calling super().__init__"
 
 
+def observe_falsy_wrapped(ch):
+    empty, zero, blank = ch.Delegator([]), ch.Delegator(0), ch.Delegator("")
+    seen = {"append": outcome(lambda: empty.append(5)), "real": outcome(getattr, zero, "real"),
+            "upper": outcome(lambda: blank.upper())}
+    seen = {name: ({"raised": got["raised"]} if "raised" in got else got) for name, got in seen.items()}
+    seen["after_append"] = copy.copy(empty.wrapped)
+    seen["dir_has_append"] = "append" in dir(ch.Delegator([]))
+    return seen
+
+
+@exercise("ch02.Delegator", points=2)
+def test_delegator_forwards_to_a_falsy_object(probe):
+    seen = probe(observe_falsy_wrapped)
+    for name, expected, call in (("append", None, "Delegator([]).append(5)"), ("real", 0, "Delegator(0).real"),
+                                 ("upper", "", "Delegator('').upper()")):
+        assert seen[name] == {"returned": expected}, (
+            f"{call} should give {expected!r}: an empty list, 0 or '' is wrapped all the same (check that "
+            f"`wrapped` is in vars(self), not that it is truthy); it gave {seen[name]}")
+    assert seen["after_append"] == [5]
+    assert seen["dir_has_append"], "dir(Delegator([])) must list the wrapped list's public names, such as 'append'"
+
+
 def pickle_round_trip(o):
     return pickle.loads(pickle.dumps(o))
 
@@ -927,6 +1039,55 @@ def test_mini_module_registers_sub_modules(probe):
         "assigning a plain value to a sub-module's name replaces it: it is no longer a child"
 
 
+def observe_reassignment(ch):
+    Scale, Net = make_net(ch)
+    net = Net()
+    first, second, new_first, lr_module = net.first, net.second, Scale(7), Scale(4)
+    known = {"first": first, "second": second, "new_first": new_first, "lr_module": lr_module}
+    net.first = new_first
+    seen = {"children_after_new_first": labels(list(net.children()), **known),
+            "first": labels([net.first], **known)[0]}
+    net.lr = lr_module  # lr was a plain float
+    seen.update(lr=labels([net.lr], **known)[0], lr_in_dict="lr" in vars(net),
+                children=labels(list(net.children()), **known), output=net(1))
+    return seen
+
+
+@exercise("ch02.MiniModule", points=3)
+def test_mini_module_reassignment(probe):
+    seen = probe(observe_reassignment)
+    assert seen["first"] == "new_first" and seen["children_after_new_first"] == ["new_first", "second"], (
+        "net.first = Scale(7) replaces the sub-module first and keeps its place in children() (the order of first "
+        f"assignment, as nn.Module does); children() gave {seen['children_after_new_first']}")
+    assert seen["lr"] == "lr_module" and not seen["lr_in_dict"], (
+        "net.lr = Scale(4), where lr held the plain value 0.1: net.lr must be the module; remove the name from the "
+        f"instance __dict__, or normal look-up still finds 0.1 there; net.lr gave {seen['lr']}")
+    assert seen["children"] == ["new_first", "second", "lr_module"], f"children() gave {seen['children']}"
+    assert seen["output"] == 21, f"net(1) with first = Scale(7) and second = Scale(3) is 21; got {seen['output']}"
+
+
+def observe_children_iterator(ch):
+    Scale, Net = make_net(ch)
+    net = Net()
+    children = net.children()
+    seen = {"type": type(children).__name__, "is_iterator": iter(children) is children}
+    got = outcome(lambda: labels([next(children)], first=net.first)[0])
+    seen["next"] = {"raised": got["raised"]} if "raised" in got else got
+    seen["again"] = labels(list(net.children()), first=net.first, second=net.second)
+    seen["none"] = len(list(Scale(1).children()))
+    return seen
+
+
+@exercise("ch02.MiniModule", points=3)
+def test_mini_module_children_is_an_iterator(probe):
+    seen = probe(observe_children_iterator)
+    assert seen["is_iterator"] and seen["next"] == {"returned": "first"}, (
+        "children() returns an iterator, as nn.Module.children() does: next(net.children()) is the first "
+        f"sub-module; it returned a {seen['type']} and next() gave {seen['next']}")
+    assert seen["again"] == ["first", "second"], "each call of children() starts afresh"
+    assert seen["none"] == 0, "a module without sub-modules has no children"
+
+
 def observe_missing_and_early(ch):
     Scale, Net = make_net(ch)
     net = Net()
@@ -1007,6 +1168,24 @@ def test_mini_module_hook_result_replaces_output(probe):
     seen = probe(observe_hook_results)
     assert seen["first"] == 1020, "hooks chain: 2 -> 102 (first hook) -> unchanged (None) -> 1020"
     assert seen["net"] == 3060, "the parent sees the replaced output of its child"
+
+
+def observe_falsy_hook_results(ch):
+    Scale, Net = make_net(ch)
+    layer, seen_by_next = Scale(2), []
+    layer.register_forward_hook(lambda module, args, output: 0)
+    layer.register_forward_hook(lambda module, args, output: seen_by_next.append(output))
+    pairs = Scale(2)
+    pairs.register_forward_hook(lambda module, args, output: [])
+    return {"zero": layer(5), "seen_by_next": seen_by_next, "empty": pairs([1])}
+
+
+@exercise("ch02.MiniModule", points=3)
+def test_mini_module_falsy_hook_result_replaces_output(probe):
+    seen = probe(observe_falsy_hook_results)
+    assert seen == {"zero": 0, "seen_by_next": [0], "empty": []}, (
+        "a hook that returns 0 or [] (falsy, but not None) replaces the output, and the next hook sees the "
+        f"replacement: test `result is not None`, not `if result`; got {seen}")
 
 
 def observe_handles(ch):

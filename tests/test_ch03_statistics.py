@@ -116,9 +116,23 @@ def test_variance_default_is_the_population_variance(probe):
         "The default, correction=0, divides by n = 4.")
     assert_matches(actual, torch.tensor(47.1875), f"variance({LESSON})",
                    "by hand: deviations -5.25, -4.25, -2.25, 11.75; squares sum to 188.75; / 4")
+    square = probe.variance(x.reshape(2, 2))
+    assert_matches(square, torch.tensor(47.1875), f"variance({x.reshape(2, 2).tolist()})",
+                   "47.1875, a 0-dim tensor: by default (dim=None, keepdim=False) every element is reduced")
 
 
 @exercise("ch03.variance", points=2)
+def test_variance_divides_by_n_minus_the_correction_whatever_it_is(probe):
+    x = torch.tensor(LESSON, dtype=torch.float64)
+    for correction in (0, 1, 2):
+        actual = probe.variance(x, correction=correction)
+        assert_matches(actual, torch.tensor(188.75 / (4 - correction), dtype=torch.float64),
+                       f"variance({LESSON}, correction={correction})",
+                       f"by hand: the squared deviations sum to 188.75, / (n - correction) = / {4 - correction}; "
+                       "correction is a number subtracted from n, not a switch between n and n - 1")
+
+
+@exercise("ch03.variance", points=2, gated=True)
 def test_variance_of_one_value_is_zero(probe):
     batch_of_one = data((6, 1), seed=3)
     actual = probe.variance(batch_of_one, dim=1)
@@ -159,6 +173,27 @@ def test_variance_one_pass_on_the_lesson_tensor(probe):
     actual = probe.variance_one_pass(x)
     assert_matches(actual, torch.tensor(47.1875, dtype=torch.float64), f"variance_one_pass({LESSON})",
                    "by hand: E[X^2] = 345/4 = 86.25, E[X]^2 = 6.25^2 = 39.0625, difference 47.1875")
+    square = probe.variance_one_pass(x.reshape(2, 2))
+    assert_matches(square, torch.tensor(47.1875, dtype=torch.float64), f"variance_one_pass({x.reshape(2, 2).tolist()})",
+                   "47.1875, a 0-dim tensor: by default (dim=None, keepdim=False) every element is reduced")
+
+
+@exercise("ch03.variance_one_pass", gated=True)
+def test_variance_one_pass_keeps_float32_and_shows_the_cancellation(probe):
+    # Around 1e10 (E[X^2] for a mean of 1e5) float32 numbers are 1024 apart, so E[X^2] - E[X]^2 computed in
+    # float32 is a multiple of 1024 (often 0), never the true variance of about 1: the failure chapter 3 shows.
+    x, exact = offset_float32(1000, seed=3, mean=1e5)
+    actual = probe.variance_one_pass(x)
+    call = "variance_one_pass(x) for 1,000 float32 values with mean 1e5 and std 1"
+    assert isinstance(actual, torch.Tensor) and actual.shape == () and actual.dtype == torch.float32, (
+        f"{call} must return a 0-dim float32 tensor, the dtype of x (as variance does), got {actual!r}")
+    truth = torch.var(exact, correction=0)
+    error = ((actual.double() - truth) / truth).abs().item()
+    assert error > 0.5, (
+        f"{call} returned {actual.item():.6g}, close to the float64 truth {truth.item():.6g} (relative error "
+        f"{error:.2g}): E[X^2] - E[X]^2 in float32 cannot be that accurate here (E[X^2] is about 1e10, where float32 "
+        "numbers are 1024 apart). Compute the mean of x * x minus the squared mean, in the dtype of x; subtracting "
+        "the mean first is the two-pass `variance`, not this exercise.")
 
 
 # --- mean_abs_dev -------------------------------------------------------------------------------
@@ -181,9 +216,12 @@ def test_mean_abs_dev_of_the_lesson_tensor_and_its_outlier(probe):
     assert_matches(actual, torch.tensor(5.875), f"mean_abs_dev({LESSON})",
                    "by hand: |-5.25| + |-4.25| + |-2.25| + |11.75| = 23.5, / 4")
     assert actual < torch.std(x, correction=0), "the mean absolute deviation is never above the (population) std"
+    square = probe.mean_abs_dev(x.reshape(2, 2))
+    assert_matches(square, torch.tensor(5.875), f"mean_abs_dev({x.reshape(2, 2).tolist()})",
+                   "5.875, a 0-dim tensor: by default (dim=None, keepdim=False) every element is reduced")
 
 
-@exercise("ch03.mean_abs_dev")
+@exercise("ch03.mean_abs_dev", gated=True)
 @given(seed=st.integers(0, 2**16), a=st.floats(-10, 10).filter(lambda a: abs(a) > 0.1), b=st.floats(-100, 100))
 def test_mean_abs_dev_scales_with_the_data_and_ignores_shifts(probe, seed, a, b):
     x = data(50, seed)
@@ -214,6 +252,17 @@ def test_covariance_of_x_with_itself_is_its_variance(probe, case):
     expected = torch.var(x, dim=dim, keepdim=keepdim, correction=0)
     assert_matches(actual, expected, describe("covariance", x, dim, keepdim).replace("(x", "(x, x"),
                    "torch.var(x, dim, keepdim=keepdim, correction=0)")
+
+
+@exercise("ch03.covariance", points=2)
+def test_covariance_by_hand_pairs_element_i_with_element_i(probe):
+    x = torch.tensor(LESSON).reshape(2, 2)
+    y = torch.tensor([[2.0, 1.0], [3.0, 5.0]])
+    actual = probe.covariance(x, y)
+    assert_matches(actual, torch.tensor(9.3125), f"covariance({x.tolist()}, {y.tolist()})",
+                   "by hand, over all four pairs (the default dim=None): deviations -5.25, -4.25, -2.25, 11.75 and "
+                   "-0.75, -1.75, 0.25, 2.25; products 3.9375 + 7.4375 - 0.5625 + 26.4375 = 37.25; / 4 = 9.3125, "
+                   "a 0-dim tensor")
 
 
 @exercise("ch03.covariance", points=2)
@@ -272,6 +321,42 @@ def test_correlation_broadcasts_one_column_against_many(probe):
     assert_matches(actual, expected, "correlation(x[:, [0]], x, dim=0) with x of shape (50, 6), as chapter 3 correlates "
                    "one pixel with every pixel", "torch.corrcoef(x.T)[0]: column 0 against each column in turn",
                    rtol=1e-9, atol=1e-12)
+
+
+@exercise("ch03.correlation", points=2)
+def test_correlation_broadcasts_over_all_elements_and_with_keepdim(probe):
+    g = torch.Generator().manual_seed(6)
+    pixels = torch.randn(40, 5, generator=g, dtype=torch.float64)
+    pixels[:, 3] += 2 * pixels[:, 0]
+    column = pixels[:, [0]]
+    for order, args in (("x[:, [0]], x", (column, pixels)), ("x, x[:, [0]]", (pixels, column))):
+        actual = probe.correlation(*args)
+        a, b = torch.broadcast_tensors(*args)
+        expected = torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1]
+        assert_matches(actual, expected, f"correlation({order}) with x of shape (40, 5) and the default dim=None",
+                       "torch.corrcoef of the 200 broadcast pairs: every sum runs over the broadcast shape, so divide "
+                       "by its count, not by the count of x alone", rtol=1e-9, atol=1e-12)
+    kept = probe.correlation(column, pixels, dim=0, keepdim=True)
+    assert_matches(kept, torch.corrcoef(pixels.T)[0][None], "correlation(x[:, [0]], x, dim=0, keepdim=True)",
+                   "torch.corrcoef(x.T)[0], shape (1, 5)", rtol=1e-9, atol=1e-12)
+
+
+@exercise("ch03.correlation", points=2)
+def test_correlation_of_a_constant_is_nan(probe):
+    g = torch.Generator().manual_seed(7)
+    pixels = torch.randn(32, 4, generator=g, dtype=torch.float64)
+    pixels[:, 2] = 0.0  # a border pixel of MNIST: 0 in every image
+    actual = probe.correlation(pixels[:, [0]], pixels, dim=0)
+    call = "correlation(x[:, [0]], x, dim=0) where column 2 of x is 0 in every row"
+    assert isinstance(actual, torch.Tensor) and actual.shape == (4,), f"{call} must return a tensor of shape (4,), got {actual!r}"
+    assert torch.isnan(actual[2]), (
+        f"{call} gave {actual[2].item()!r} for the constant column: a constant has no spread, so r is 0/0, nan "
+        "(as torch.corrcoef says). Do not add an epsilon to, or clamp, the product of the standard deviations.")
+    torch.testing.assert_close(actual, torch.corrcoef(pixels.T)[0], rtol=1e-9, atol=1e-12, equal_nan=True,
+                               msg=lambda detail: f"{call}: expected {torch.corrcoef(pixels.T)[0]}, got {actual}\n{detail}")
+    both = probe.correlation(torch.full((8,), 2.5), torch.full((8,), 2.5))
+    assert isinstance(both, torch.Tensor) and both.shape == () and torch.isnan(both), (
+        f"correlation of two constant tensors (eight 2.5s each) must be nan (0/0), got {both!r}")
 
 
 @exercise("ch03.correlation", points=2)
@@ -334,10 +419,18 @@ def observe_running_stats(ch, batches, dim=None):
     return {"count": stats.count, "mean": stats.mean, "var": stats.var, "std": stats.std}
 
 
+def assert_count(count, n, call, what=""):
+    """`count` is the Python int `n` (a float, a numpy number or a tensor equal to n is not)."""
+    assert type(count) is int, (
+        f"{call}: count is {count!r}, a {type(count).__name__}; it must be a Python int, {n}{what}. Add up the "
+        "sample counts as ints (count_along gives one); a division such as x.numel() / mean.numel() gives a float.")
+    assert count == n, f"{call}: count is {count!r}, expected {n}{what}"
+
+
 def check_stats(stats, exact, call, oracle, *, rtol, atol):
     """Compare a RunningStats' count, mean, var and std with `exact` (a tensor of everything fed in)."""
     n = exact.numel()
-    assert stats["count"] == n, f"{call}: count is {stats['count']!r}, expected {n}"
+    assert_count(stats["count"], n, call)
     assert_matches(stats["mean"], exact.mean(), f"{call}: .mean", f"{oracle}.mean()", rtol=rtol, atol=atol)
     assert_matches(stats["var"], exact.var(correction=0), f"{call}: .var", f"{oracle}.var(correction=0)",
                    rtol=rtol, atol=atol)
@@ -362,7 +455,7 @@ def test_running_stats_of_one_number_at_a_time_in_float32(probe):
     x, exact = offset_float32(10_000, seed=0, mean=3e3)
     stats = probe(observe_running_stats, list(x))
     call = "RunningStats() updated with 10,000 float32 scalars of mean 3000 and std 1"
-    assert stats["count"] == 10_000, f"{call}: count is {stats['count']!r}, expected 10000"
+    assert_count(stats["count"], 10_000, call)
     var = stats["var"]
     assert isinstance(var, torch.Tensor) and var.dtype == torch.float32, (
         f"{call}: .var must be a float32 tensor, like the data (no float64 under the hood), got {var!r}")
@@ -392,7 +485,7 @@ def test_running_stats_of_float32_batches_with_a_large_mean(probe):
 def test_running_stats_of_one_value_has_zero_variance(probe):
     stats = probe(observe_running_stats, [torch.tensor([3.5])])
     call = "RunningStats() after update(tensor([3.5]))"
-    assert stats["count"] == 1, f"{call}: count is {stats['count']!r}, expected 1"
+    assert_count(stats["count"], 1, call)
     assert_matches(stats["mean"], torch.tensor(3.5), f"{call}: .mean", "3.5")
     assert_matches(stats["var"], torch.tensor(0.0), f"{call}: .var",
                    "0: the population variance of one number is zero, not infinite or nan")
@@ -415,8 +508,7 @@ def test_running_stats_along_dims_keep_one_statistic_per_position(probe, dim, sh
     whole = torch.cat(batches)
     var, mean = torch.var_mean(whole, dim=dim, correction=0)
     call = f"RunningStats(dim={dim}) updated with batches of shapes {[tuple(b.shape) for b in batches]}"
-    assert stats["count"] == whole.numel() // math.prod(shape), (
-        f"{call}: count is {stats['count']!r}, expected {whole.numel() // math.prod(shape)} samples per statistic")
+    assert_count(stats["count"], whole.numel() // math.prod(shape), call, " samples per statistic")
     assert_matches(stats["mean"], mean, f"{call}: .mean", f"torch.cat(batches).mean(dim={dim})", rtol=1e-9, atol=1e-9)
     assert_matches(stats["var"], var, f"{call}: .var", f"torch.cat(batches).var(dim={dim}, correction=0)",
                    rtol=1e-9, atol=1e-9)
@@ -470,6 +562,13 @@ def test_ewma_debiased_average_of_a_constant_is_that_constant(probe, c, mom, T):
     assert_matches(actual, expected, f"ewma([{c:.3g}] * {T}, mom={mom:.3g}, debias=True)",
                    "the constant itself at every step: debiasing undoes the pull towards the starting 0",
                    rtol=1e-5, atol=1e-4)
+
+
+@exercise("ch03.ewma", points=2)
+def test_ewma_defaults_are_mom_0_1_without_debiasing(probe):
+    actual = probe.ewma([10.0, 10.0, 10.0])
+    assert_matches(actual, torch.tensor([1.0, 1.9, 2.71]), "ewma([10., 10., 10.]) with the defaults",
+                   "by hand with mom=0.1 and debias=False: 0 -> 1 -> 1.9 -> 2.71", rtol=1e-6, atol=1e-6)
 
 
 @exercise("ch03.ewma", points=2)

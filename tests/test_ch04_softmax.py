@@ -79,6 +79,17 @@ def observe_gradient(ch, name, x, *args, sum_first=False, **kwargs):
     return x.grad
 
 
+def observe_call_and_input(ch, name, x, *args, **kwargs):
+    """What `ch.<name>(x, *args, **kwargs)` returns, and `x` as it is afterwards (an exercise must not change it)."""
+    result = getattr(ch, name)(x, *args, **kwargs)
+    return {"result": result, "input": x}
+
+
+def observe_loss_outcome(ch, name, inputs, targets, reduction):
+    """What `ch.<name>(inputs, targets, reduction=reduction)` returns, or the error it raises."""
+    return outcome(getattr(ch, name), inputs, targets, reduction=reduction)
+
+
 def observe_gradcheck(ch, name, x, *args, **kwargs):
     """torch.autograd.gradcheck's verdict on `t -> ch.<name>(t, *args, **kwargs)` at the float64 point `x`."""
     x = x.requires_grad_()
@@ -118,6 +129,19 @@ def test_softmax_ignores_a_constant_shift(probe, n, c, seed, shift):
     assert_close(shifted, original, rtol=1e-6, atol=1e-9,
                  msg=lambda m: f"softmax(x + {shift}) must equal softmax(x): adding a constant to every logit "
                                f"changes nothing.\n{m}")
+
+
+@exercise("ch04.softmax", points=1)
+def test_softmax_leaves_its_input_unchanged(probe):
+    x = random_tensor(14, (4, 5), 3.0)
+    got = probe(observe_call_and_input, "softmax", x, dim=1)
+    call = "softmax(x, dim=1) with x of shape (4, 5)"
+    check_close(got["result"], torch.softmax(x, dim=1), call, rtol=1e-7, atol=1e-12, what="torch.softmax")
+    changed = got["input"] != x
+    assert not changed.any(), (
+        f"{call} changed x itself ({int(changed.sum())} of its 20 entries), e.g. {x[changed][:3].tolist()} became "
+        f"{got['input'][changed][:3].tolist()}: the caller's logits are not yours to overwrite. Subtract the maximum "
+        "into a new tensor (x - m), not in place (x -= m, x.sub_(m)).")
 
 
 # --- logsumexp ----------------------------------------------------------------------------------
@@ -285,6 +309,15 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot(probe):
         "gradcheck of cross_entropy(x, targets) in float64"
 
 
+@exercise("ch04.cross_entropy", points=2)
+def test_cross_entropy_rejects_an_unknown_reduction(probe):
+    logits, targets = random_tensor(15, (3, 4)), torch.tensor([0, 1, 3])
+    got = probe(observe_loss_outcome, "cross_entropy", logits, targets, "average")
+    assert got.get("raised") == "ValueError", (
+        "cross_entropy(logits, targets, reduction='average') must raise ValueError, as nll does (reduction as for "
+        f"nll: pass it on to your nll, or use reduce_loss); it gave {got}")
+
+
 # --- binary_cross_entropy_with_logits -----------------------------------------------------------
 
 @exercise("ch04.binary_cross_entropy_with_logits", points=2)
@@ -326,6 +359,23 @@ def test_bce_with_logits_gradient_is_sigmoid_minus_target(probe):
     soft = torch.full((5,), 0.3, dtype=torch.float64)
     assert probe(observe_gradcheck, "binary_cross_entropy_with_logits", x, soft), \
         "gradcheck of binary_cross_entropy_with_logits(x, 0.3) in float64"
+
+
+@exercise("ch04.binary_cross_entropy_with_logits", points=2)
+def test_bce_with_logits_default_is_mean_and_rejects_an_unknown_reduction(probe):
+    logits = random_tensor(16, (3, 4), 2.0)
+    targets = torch.rand((3, 4), generator=torch.Generator().manual_seed(17), dtype=torch.float64)
+    result = probe.binary_cross_entropy_with_logits(logits, targets)
+    assert isinstance(result, torch.Tensor) and result.shape == (), (
+        f"binary_cross_entropy_with_logits(logits, targets) with the default reduction must be a 0-dim tensor (the "
+        f"mean), got {result!r}")
+    check_close(result, F.binary_cross_entropy_with_logits(logits, targets),
+                "binary_cross_entropy_with_logits(logits, targets) with the default reduction='mean'",
+                rtol=1e-9, atol=1e-12, what="F.binary_cross_entropy_with_logits (the mean over all 12 entries)")
+    got = probe(observe_loss_outcome, "binary_cross_entropy_with_logits", logits, targets, "average")
+    assert got.get("raised") == "ValueError", (
+        "binary_cross_entropy_with_logits(logits, targets, reduction='average') must raise ValueError, as nll does "
+        f"(use reduce_loss); it gave {got}")
 
 
 # --- predict_single_label -----------------------------------------------------------------------
@@ -386,6 +436,20 @@ def test_predict_multi_label_can_say_none_or_several(probe):
     assert torch.equal(result, expected), (
         "predict_multi_label(logits) with the default threshold 0.5: the first image holds nothing, the second three "
         f"things, the third one thing.\nexpected:\n{expected}\ngot:\n{result}")
+
+
+@exercise("ch04.predict_multi_label", points=1)
+def test_predict_multi_label_leaves_the_logits_unchanged(probe):
+    logits = random_tensor(18, (3, 4), 2.0, dtype=torch.float32)
+    got = probe(observe_call_and_input, "predict_multi_label", logits)
+    expected = torch.sigmoid(logits) > 0.5
+    assert isinstance(got["result"], torch.Tensor) and torch.equal(got["result"], expected), (
+        f"predict_multi_label(logits) with the default threshold 0.5.\nexpected:\n{expected}\ngot:\n{got['result']}")
+    changed = got["input"] != logits
+    assert not changed.any(), (
+        f"predict_multi_label(logits) changed the logits themselves ({int(changed.sum())} of 12 entries), e.g. "
+        f"{logits[changed][:3].tolist()} became {got['input'][changed][:3].tolist()}: the caller's logits are not "
+        "yours to overwrite. Take torch.sigmoid(logits), a new tensor, not logits.sigmoid_().")
 
 
 @exercise("ch04.predict_multi_label", points=1)

@@ -439,6 +439,29 @@ def test_runner_state_seen_by_callbacks(probe):
         f"after 2 epochs of 2 batches: expected n_iter 4 and n_epochs 2.0, got {got['n_iter']} and {got['n_epochs']}"
 
 
+def observe_batch_positions(ch):
+    """(in_train, iter, iters, whether dl is the loader of the current pass) at each after_pred of a 2-epoch fit."""
+    seen = []
+
+    class Where(ch.Callback):
+        def after_pred(self):
+            loader = self.data.train_dl if self.in_train else self.data.valid_dl
+            seen.append((self.in_train, self.iter, self.iters, self.dl is loader))
+
+    ch.Runner(cbs=[Where()]).fit(2, make_learn(regression_data(n_train=10, n_valid=3, bs=4)))
+    return seen
+
+
+@exercise("ch05.Runner", points=3)
+def test_runner_sets_iter_and_dl_for_each_batch(probe):
+    seen = probe(observe_batch_positions)
+    # 10 training samples in batches of 4: 3 batches, the last one of 2; 3 validation samples: one batch of 3
+    epoch = [(True, 0, 3, True), (True, 1, 3, True), (True, 2, 3, True), (False, 0, 1, True)]
+    assert seen == epoch * 2, (
+        "what a callback sees in after_pred, as (in_train, iter, iters, dl is the current loader): iter counts the "
+        f"batches of the current pass from 0 (as enumerate does), iters is len(dl); expected {epoch * 2}, got {seen}")
+
+
 def observe_two_fits(ch):
     log = []
     run = ch.Runner(cbs=[tracer(ch, log)])
@@ -536,6 +559,24 @@ def test_avg_stats_reset_and_detach(probe):
     expected = [F.cross_entropy(pred[5:], y[5:]).item(), (pred[5:].argmax(1) == y[5:]).float().mean().item()]
     assert seen["avg_stats"] == pytest.approx(expected, rel=1e-5), \
         f"after reset() and one batch, avg_stats must cover that batch only: expected {expected}, got {seen['avg_stats']}"
+
+
+def observe_avg_stats_without_batches(ch):
+    """avg_stats of a new AvgStats with one metric, and again after a batch and a reset()."""
+    stats = ch.AvgStats([accuracy], in_train=False)
+    fresh = stats.avg_stats
+    accumulate_all(stats, batches_of([3], seed=2)[2])
+    stats.reset()
+    return {"fresh": fresh, "after_reset": stats.avg_stats}
+
+
+@exercise("ch05.AvgStats", points=2)
+def test_avg_stats_of_an_empty_pass_are_nan(probe):
+    seen = probe(observe_avg_stats_without_batches)
+    for when, got in seen.items():
+        assert isinstance(got, list) and len(got) == 2 and all(isinstance(v, float) and v != v for v in got), (
+            f"avg_stats of AvgStats([accuracy]) with no batch ({when.replace('_', ' ')}), as in a skipped validation "
+            f"pass, must be [nan, nan] (one per stat: the mean of nothing is not 0); got {got}")
 
 
 # --- LRFinder -----------------------------------------------------------------------------------
@@ -657,6 +698,84 @@ def test_lr_finder_restores_model_and_optimiser(probe, max_lr):
             "the optimiser's momentum buffers must be restored too (save and load opt.state_dict())"
 
 
+def observe_finder_groups(ch, max_iter, min_lr, max_lr):
+    """An LR finder's fit with two parameter groups (lr 0.1 and 0.3): each group's learning rate at each training
+    batch (read after begin_batch), and each group's learning rate after the fit."""
+    learn = make_learn(regression_data(n_train=8, bs=2), loss_func=flat_loss)
+    model = learn.model
+    learn.opt = torch.optim.SGD([{"params": [model.weight]}, {"params": [model.bias], "lr": 0.3}], lr=0.1)
+    lrs = []
+
+    class GroupsLR(ch.Callback):
+        _order = 5
+
+        def after_pred(self):
+            if self.in_train:
+                lrs.append([scalar(pg["lr"]) for pg in self.opt.param_groups])
+
+    ch.Runner(cbs=[ch.LRFinder(max_iter=max_iter, min_lr=min_lr, max_lr=max_lr), GroupsLR()]).fit(10, learn)
+    return {"lrs": lrs, "after": [scalar(pg["lr"]) for pg in learn.opt.param_groups]}
+
+
+@exercise("ch05.LRFinder", points=3)
+def test_lr_finder_sets_every_parameter_group(probe):
+    seen = probe(observe_finder_groups, 6, 1e-4, 1e-1)
+    expected = [1e-4 * (1e-1 / 1e-4) ** (i / 6) for i in range(7)]
+    got = seen["lrs"]
+    assert [len(g) for g in got] == [2] * len(got) and len(got) == 7, \
+        f"LRFinder(max_iter=6) on an optimiser with two parameter groups: expected 7 batches of 2 lrs, got {got}"
+    for group in (0, 1):
+        assert [g[group] for g in got] == pytest.approx(expected, rel=1e-9), (
+            f"LRFinder(max_iter=6, min_lr=1e-4, max_lr=0.1) with two parameter groups: every group gets the same "
+            f"exponential schedule {expected}; group {group} had {[g[group] for g in got]}")
+    assert seen["after"] == pytest.approx([0.1, 0.3]), \
+        f"after the search each group's lr must be restored (0.1 and 0.3), got {seen['after']}"
+
+
+def observe_finder_reused(ch, levels, max_iter=6):
+    """One LRFinder through one fit per entry of `levels`, the model trained for an epoch before each: the losses
+    reported are `levels[k]` (the gradients are mse's); for each fit the losses it was shown, and the weights at
+    its start and after it."""
+    fit = {"k": 0}
+    consumed = [[] for _ in levels]
+
+    def loss_func(pred, yb):
+        mse = F.mse_loss(pred, yb)
+        if not torch.is_grad_enabled():
+            return mse
+        consumed[fit["k"]].append(levels[fit["k"]])
+        return mse - mse.detach() + levels[fit["k"]]
+
+    learn = make_learn(regression_data(n_train=8, bs=2), lr=0.05)
+    finder = ch.LRFinder(max_iter=max_iter, min_lr=1e-4, max_lr=1e-2)
+    run = ch.Runner(cbs=[finder])
+    before, after = [], []
+    for k in range(len(levels)):
+        fit["k"] = k
+        learn.loss_func = F.mse_loss
+        plain_loop(learn, 1)
+        learn.loss_func = loss_func
+        before.append(state_of(learn.model))
+        run.fit(10, learn)
+        after.append(state_of(learn.model))
+    return {"consumed": consumed, "before": before, "after": after}
+
+
+@exercise("ch05.LRFinder", points=3)
+def test_lr_finder_can_search_again(probe):
+    seen = probe(observe_finder_reused, [0.01, 1.0])
+    first, second = seen["consumed"]
+    assert len(first) == 7, f"first search (max_iter=6, every loss 0.01): expected 7 batches, it ran {len(first)}"
+    assert len(second) == 7, (
+        f"a second search with the same LRFinder, every loss 1.0: expected 7 batches (the loss never exceeds 10x the "
+        f"best of this search), it ran {len(second)}: reset best_loss to infinity in begin_fit, or the best of the "
+        "first search (0.01) stops the second one at once")
+    for k, (start, end) in enumerate(zip(seen["before"], seen["after"])):
+        for name, value in end.items():
+            assert torch.equal(value, start[name]), \
+                f"after search {k + 1}, {name} must be restored to what it was when that search began"
+
+
 # --- combine_scheds -----------------------------------------------------------------------------
 
 def lin(a, b):
@@ -764,7 +883,8 @@ def test_combine_scheds_rejects_bad_fractions(probe, pcts, n_scheds):
 # --- EarlyStoppingCallback ----------------------------------------------------------------------
 
 def early_stopping_fit(ch, cb, valid_losses):
-    """Fit with validation batches of 3 and 1 samples whose losses in epoch e are valid_losses[e]."""
+    """Fit with validation batches of 3 and 1 samples whose losses in epoch e are valid_losses[e] (None: that
+    epoch's validation pass is skipped, begin_validate returning True)."""
     state = {"epoch": 0, "batch": 0}
 
     def loss_func(pred, yb):
@@ -780,6 +900,9 @@ def early_stopping_fit(ch, cb, valid_losses):
 
         def begin_epoch(self):
             state["epoch"] = self.epoch
+
+        def begin_validate(self):
+            return valid_losses[state["epoch"]] is None
 
     log = []
     learn = make_learn(regression_data(n_train=4, n_valid=4, bs=3, valid_bs=3), loss_func=loss_func)
@@ -798,6 +921,28 @@ def observe_early_stopping(ch, fits, patience, min_delta=None):
         results.append({"epochs": n, "stopped_epoch": scalar(cb.stopped_epoch), "best": scalar(cb.best),
                         "best_epoch": scalar(cb.best_epoch)})
     return results
+
+
+def observe_new_early_stopping(ch):
+    """What a new EarlyStoppingCallback holds before any fit, made with its defaults and with settings."""
+    def state(cb):
+        return {name: outcome(lambda: scalar(getattr(cb, name)))
+                for name in ("patience", "min_delta", "best", "wait", "best_epoch", "stopped_epoch")}
+    return {"defaults": state(ch.EarlyStoppingCallback()), "given": state(ch.EarlyStoppingCallback(5, 0.25))}
+
+
+@exercise("ch05.EarlyStoppingCallback", points=2)
+def test_early_stopping_before_any_fit(probe):
+    seen = probe(observe_new_early_stopping)
+    for made, settings in [("defaults", (3, 0.0)), ("given", (5, 0.25))]:
+        expected = {"patience": settings[0], "min_delta": settings[1], "best": float("inf"), "wait": 0,
+                    "best_epoch": None, "stopped_epoch": None}
+        got = seen[made]
+        call = "EarlyStoppingCallback()" if made == "defaults" else "EarlyStoppingCallback(5, 0.25)"
+        for name, value in expected.items():
+            assert got[name] == {"returned": value}, (
+                f"a new {call}, before any fit, should have {name} = {value!r} (set in __init__, not only in "
+                f"begin_fit); reading it gave {got[name]}")
 
 
 @exercise("ch05.EarlyStoppingCallback", points=2)
@@ -840,6 +985,28 @@ def test_early_stopping_weights_batches_and_resets(probe):
         f"{first['best']}, stopped_epoch {first['stopped_epoch']}, {first['epochs']} epochs")
     assert second["epochs"] == 2 and second["stopped_epoch"] is None and second["best"] == pytest.approx(2.0), \
         "a second fit with the same callback must start afresh (reset in begin_fit)"
+
+
+@exercise("ch05.EarlyStoppingCallback", points=2)
+@pytest.mark.parametrize("losses, min_delta", [([1.0, 0.5, 0.25], 0.5), ([1.0, 1.0, 0.5], 0.0)])
+def test_early_stopping_a_loss_at_best_minus_min_delta_is_no_improvement(probe, losses, min_delta):
+    (got,) = probe(observe_early_stopping, [losses], 1, min_delta)
+    assert got["epochs"] == 2 and got["stopped_epoch"] == 1 and got["best"] == pytest.approx(1.0), (
+        f"validation losses {losses} with min_delta {min_delta}, patience 1: epoch 1's loss {losses[1]} equals "
+        f"best - min_delta = {1.0 - min_delta}, which is not below it, so it is no improvement and the callback stops "
+        f"after epoch 1 (improvement means valid_loss < best - min_delta, strictly); got {got['epochs']} epochs, "
+        f"stopped_epoch {got['stopped_epoch']}, best {got['best']}")
+
+
+@exercise("ch05.EarlyStoppingCallback", points=2)
+def test_early_stopping_an_epoch_without_validation_changes_nothing(probe):
+    (got,) = probe(observe_early_stopping, [[2.0, None, None, 3.0, 1.0]], 2)
+    assert got["epochs"] == 5 and got["stopped_epoch"] is None, (
+        "validation losses 2, (skipped), (skipped), 3, 1 with patience 2: an epoch with no validation batches "
+        f"changes nothing (it is neither an improvement nor a wait), so all 5 epochs run; ran {got['epochs']}, "
+        f"stopped_epoch {got['stopped_epoch']}")
+    assert got["best"] == pytest.approx(1.0) and got["best_epoch"] == 4, \
+        f"best should be 1.0 at epoch 4, got {got['best']} at {got['best_epoch']}"
 
 
 # --- suggest_lr ---------------------------------------------------------------------------------
@@ -908,6 +1075,20 @@ def test_suggest_lr_skips_nan_and_inf(probe):
         f"suggest_lr([1e-3, 1e-2], [nan, inf]) (no finite loss) must raise ValueError; it gave {no_finite}"
     assert mismatched.get("raised") == "ValueError", \
         f"suggest_lr([1e-3, 1e-2], [1.0]) (lengths differ) must raise ValueError; it gave {mismatched}"
+
+
+@exercise("ch05.suggest_lr", points=2)
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf")])
+def test_suggest_lr_skips_an_infinite_loss_before_the_minimum(probe, bad):
+    lrs = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+    losses = [2.0, bad, 1.0, 0.5, 3.0]
+    got = probe(observe_suggest_lr, lrs, losses, mom=0.5)
+    finite = [(lr, loss) for lr, loss in zip(lrs, losses) if np.isfinite(loss)]
+    smooth = ewma_debiased([loss for _, loss in finite], 0.5)
+    expected = finite[int(np.argmin(smooth))][0] / 10
+    assert got == pytest.approx(expected, rel=1e-12), (
+        f"suggest_lr({lrs}, {losses}, mom=0.5): an infinite loss is skipped like a NaN (math.isfinite, not "
+        f"math.isnan), so the curve after it still counts; expected {expected}, got {got}")
 
 
 # --- GradClipCallback ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch import nn, optim
 from torch.testing import assert_close
@@ -312,6 +312,28 @@ def test_view_tfm_any_size(probe, size, n):
     assert torch.equal(out.flatten(), x), f"view_tfm{tuple(size)} must keep the elements in row-major order"
 
 
+def observe_views_of_unbatched(ch, digit, stacked):
+    """view_tfm(1, 28, 28) applied to one flat digit (784,) and to a (2, 3, 784) stack: what came back (or raised)."""
+    tfm = ch.view_tfm(1, 28, 28)
+    return {"digit": outcome(tfm, digit), "stacked": outcome(tfm, stacked)}
+
+
+@exercise("ch06.view_tfm")
+def test_view_tfm_leaves_the_first_dimension_to_view(probe):
+    gen = torch.Generator().manual_seed(13)
+    digit, stacked = torch.randn(784, generator=gen), torch.randn(2, 3, 784, generator=gen)
+    seen = probe(observe_views_of_unbatched, digit, stacked)
+    for name, x, n in [("digit", digit, 1), ("stacked", stacked, 6)]:
+        got = seen[name]
+        assert "returned" in got, (
+            f"view_tfm(1, 28, 28)(x of shape {tuple(x.shape)}) raised {got.get('raised')}: {got.get('message')}. The "
+            "first dimension is left to view (-1), not taken from x.shape[0]: any x with a multiple of 784 elements "
+            "works")
+        assert_close(got["returned"], x.reshape(n, 1, 28, 28), atol=0, rtol=0,
+                     msg=f"view_tfm(1, 28, 28)(x of shape {tuple(x.shape)}) should be x.view(-1, 1, 28, 28), of shape "
+                         f"({n}, 1, 28, 28)")
+
+
 def observe_two_views(ch, x):
     images, rows = ch.view_tfm(1, 4, 4), ch.view_tfm(16)
     return {"rows": rows(x).shape, "images": images(x).shape}
@@ -333,6 +355,8 @@ def observe_conv_out_size_outcome(ch, size, ks, stride, padding, dilation):
 @exercise("ch06.conv_out_size", points=2)
 @given(size=st.integers(1, 24), ks=st.integers(1, 7), stride=st.integers(1, 4), padding=st.integers(0, 3),
        dilation=st.integers(1, 3))
+@example(size=3, ks=5, stride=1, padding=1, dilation=1)  # the kernel exactly fills the padded input: one output
+@example(size=5, ks=3, stride=2, padding=0, dilation=2)  # a dilated kernel spanning exactly the input
 def test_conv_out_size_matches_a_real_convolution(probe, size, ks, stride, padding, dilation):
     call = f"conv_out_size({size}, ks={ks}, stride={stride}, padding={padding}, dilation={dilation})"
     x, w = torch.zeros(1, 1, size, 1), torch.zeros(1, 1, ks, 1)
@@ -722,6 +746,27 @@ def test_to_device_moves_nested_tensors_and_keeps_the_containers(probe):
             f"{new['shape']} {new['dtype']}"
     assert x[1][1] == 7 and moved["name"] == "digits" and moved["none"] is None, "non-tensors come back unchanged"
     assert seen["input_kept"] and seen["input"]["x"][0]["tensor_on"] == "cpu", "the input must not be modified"
+
+
+def observe_list_move(ch, a, b):
+    """to_device([a, (b, 3)], META): what came back, whether it is the input list, and the input list after it."""
+    batch = [a, (b, 3)]
+    moved = ch.to_device(batch, META)
+    return {"moved": plain(moved), "same_list": moved is batch, "input": plain(batch),
+            "input_kept": batch[0] is a and batch[1][0] is b}
+
+
+@exercise("ch06.to_device", points=2)
+def test_to_device_builds_a_new_list_and_leaves_the_input_alone(probe):
+    gen = torch.Generator().manual_seed(14)
+    seen = probe(observe_list_move, torch.randn(2, 2, generator=gen), torch.arange(3))
+    moved = seen["moved"]
+    assert isinstance(moved, list) and len(moved) == 2 and is_tensor_seen(moved[0]) \
+        and moved[0]["tensor_on"] == "meta" and isinstance(moved[1], tuple) and moved[1][0]["tensor_on"] == "meta", \
+        f"to_device([a, (b, 3)], 'meta') should give [a on meta, (b on meta, 3)], got {moved!r}"
+    assert not seen["same_list"] and seen["input_kept"], (
+        "to_device([a, (b, 3)], 'meta') must return a new list and leave the caller's list as it was (holding a and "
+        f"the tuple, on cpu); afterwards the input was {seen['input']!r}")
 
 
 def observe_simple_moves(ch, t, xb, yb):

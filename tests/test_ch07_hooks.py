@@ -230,6 +230,55 @@ def test_hooks_remove_and_delitem(probe):
     assert seen["calls"] == 0
 
 
+def observe_hooks_del_slice(ch, x):
+    """`del hooks[1:]` on three hooks, then `del hooks[-1]` on the one left."""
+    model = small_cnn()
+    calls = []
+    hooks = ch.Hooks(model, recorder(calls))
+    del hooks[1:]
+    seen = {"len_after_slice": len(hooks), "after_slice": forward_hook_count(model)}
+    model(x)
+    seen["called_after_slice"] = [index_of(model, c[1]) for c in calls]
+    del hooks[-1]
+    seen.update(len_after_last=len(hooks), after_last=forward_hook_count(model))
+    return seen
+
+
+@exercise("ch07.Hooks", points=3)
+def test_hooks_del_of_a_slice_removes_each_hook(probe):
+    seen = probe(observe_hooks_del_slice, randn(1, 2, 6, 6, seed=5))
+    assert (seen["len_after_slice"], seen["after_slice"]) == (1, [1, 0, 0]), (
+        "del hooks[1:] must remove the hooks of layers 1 and 2 from their modules and drop them: expected 1 hook "
+        f"left and forward hooks per layer [1, 0, 0], got {seen['len_after_slice']} and {seen['after_slice']}")
+    assert seen["called_after_slice"] == [0], \
+        f"after del hooks[1:] only layer 0's hook may fire; fired: {seen['called_after_slice']}"
+    assert (seen["len_after_last"], seen["after_last"]) == (0, [0, 0, 0]), (
+        f"del hooks[-1] on the last hook: expected none left and no forward hooks, got {seen['len_after_last']} "
+        f"and {seen['after_last']}")
+
+
+def observe_hooks_on_an_iterator(ch, x):
+    """Hooks given `model.children()`, an iterator that can be read only once."""
+    model = small_cnn()
+    calls = []
+    with ch.Hooks(model.children(), recorder(calls)) as hooks:
+        seen = {"len": len(hooks), "counts": forward_hook_count(model)}
+        model(x)
+    seen["modules_called"] = [index_of(model, c[1]) for c in calls]
+    seen["after"] = forward_hook_count(model)
+    return seen
+
+
+@exercise("ch07.Hooks", points=3)
+def test_hooks_takes_an_iterator_of_modules(probe):
+    seen = probe(observe_hooks_on_an_iterator, randn(2, 2, 6, 6, seed=4))
+    assert (seen["len"], seen["counts"]) == (3, [1, 1, 1]), (
+        "Hooks(model.children(), f) (an iterator, readable once) must put one hook on each of the 3 layers; "
+        f"got {seen['len']} hooks and forward hooks per layer {seen['counts']}")
+    assert seen["modules_called"] == [0, 1, 2], "each layer's hook must fire once, in order"
+    assert seen["after"] == [0, 0, 0], f"after the with block, forward hooks per layer are {seen['after']}"
+
+
 # --- HooksCallback (beyond) -----------------------------------------------------------------------
 
 def tiny_fit(ch, epochs=2, extra_cbs=(), modules=None):
@@ -268,6 +317,31 @@ def test_hooks_callback_hooks_every_layer_for_the_fit(probe):
         n_valid = sum(1 for index, training in seen["calls"] if index == i and not training)
         assert (n_train, n_valid) == (6, 2), \
             f"{layer}: 2 epochs of 3 training and 1 validation batches should call its hook (6, 2) times, got {(n_train, n_valid)}"
+
+
+def observe_hooks_callback_two_fits(ch):
+    """One HooksCallback (default modules) on one runner, fitted twice: what its hook saw in each fit."""
+    run, learn, model, cb, calls = tiny_fit(ch)
+    run.fit(1, learn)
+    first = [index_of(model, mod) for mod, _ in calls]
+    del calls[:]
+    counts_between = forward_hook_count(model)
+    run.fit(1, learn)
+    return {"first": first, "second": [index_of(model, mod) for mod, _ in calls],
+            "between": counts_between, "after": forward_hook_count(model)}
+
+
+@exercise("ch07.HooksCallback", points=2)
+def test_hooks_callback_hooks_again_on_a_second_fit(probe):
+    seen = probe(observe_hooks_callback_two_fits)
+    expected = [0, 1, 2] * 4  # 3 training and 1 validation batch per epoch, 3 layers
+    assert seen["first"] == expected, f"first fit: the hooked layers fired {seen['first']}, expected {expected}"
+    assert seen["between"] == [0, 0, 0], f"hooks left on the layers after the first fit: {seen['between']}"
+    assert seen["second"] == expected, (
+        "the same HooksCallback fitted a second time must hook the model's children again (model.children() "
+        f"is an iterator: read it anew at each begin_fit); the hooked layers fired {seen['second']}, "
+        f"expected {expected}")
+    assert seen["after"] == [0, 0, 0], f"hooks left on the layers after the second fit: {seen['after']}"
 
 
 class StopAtOnce(Callback):
@@ -555,6 +629,28 @@ def test_append_stats_ignores_eval_mode(probe):
     assert lengths == [2, 2, 2], f"2 training and 1 eval forward pass should record 2 entries per layer, got {lengths}"
 
 
+def observe_append_stats_eval_first(ch, xs):
+    """Hooks with append_stats whose first forward pass is in eval mode (a validation pass before training)."""
+    model = small_cnn().eval()
+    with ch.Hooks(model, ch.append_stats) as hooks:
+        model(xs[0])
+        seen = {"after_eval": [[len(entries) for entries in getattr(h, "stats", ())] for h in hooks]}
+        model.train()
+        model(xs[1])
+    seen["after_train"] = [[len(entries) for entries in getattr(h, "stats", ())] for h in hooks]
+    return seen
+
+
+@exercise("ch07.append_stats", points=3)
+def test_append_stats_creates_its_lists_on_an_eval_first_call(probe):
+    seen = probe(observe_append_stats_eval_first, [randn(2, 2, 6, 6, seed=s) for s in (8, 9)])
+    assert seen["after_eval"] == [[0, 0, 0]] * 3, (
+        "after a first forward pass in eval mode, each hook.stats must exist as three empty lists (it is "
+        f"created on the first call, whatever the mode); got list lengths {seen['after_eval']} ([] if missing)")
+    assert seen["after_train"] == [[1, 1, 1]] * 3, \
+        f"then one training pass records one entry per list: got {seen['after_train']}"
+
+
 # --- get_hist -------------------------------------------------------------------------------------
 
 def observe_get_hist(ch, hists):
@@ -640,6 +736,32 @@ def test_get_min_defaults_are_the_relu_case(probe):
                  msg="get_min(h) with histc(40, 0, 10): the fraction of counted activations in [0, 0.5)")
 
 
+def observe_update_ratio_kinds(ch):
+    """dtype, device and shape of update_to_data_ratio's result for float32 meta tensors, CPU tensors, and none."""
+    def describe(got):
+        return {"type": type(got).__name__, "dtype": str(getattr(got, "dtype", None)),
+                "device": str(getattr(got, "device", None)), "shape": list(getattr(got, "shape", [None]))}
+    meta = [torch.zeros(3, 2, device="meta"), torch.zeros(4, device="meta")]
+    cpu = [randn(3, 2, seed=1), randn(4, seed=2)]
+    return {"meta": describe(ch.update_to_data_ratio(meta, [m + 1 for m in meta])),
+            "cpu": describe(ch.update_to_data_ratio(cpu, [c * 1.01 for c in cpu])),
+            "empty": describe(ch.update_to_data_ratio([], []))}
+
+
+@exercise("ch07.update_to_data_ratio", points=2)
+def test_update_to_data_ratio_is_float64_on_the_parameters_device(probe):
+    seen = probe(observe_update_ratio_kinds)
+    meta = seen["meta"]
+    assert meta["device"] == "meta", (
+        "update_to_data_ratio of two float32 parameters on the 'meta' device (standing in for a GPU): the ratios "
+        f"must stay on the parameters' device, got device {meta['device']}")
+    for case, n in (("meta", 2), ("cpu", 2), ("empty", 0)):
+        got = seen[case]
+        assert (got["type"], got["dtype"], got["shape"]) == ("Tensor", "torch.float64", [n]), (
+            f"update_to_data_ratio of {n} float32 parameters ({case}): expected a float64 tensor of shape ({n},), "
+            f"got {got['type']} of dtype {got['dtype']} and shape {got['shape']}")
+
+
 # --- dead_channels (beyond) -----------------------------------------------------------------------
 
 @exercise("ch07.dead_channels", points=2)
@@ -665,6 +787,34 @@ def test_dead_channels_needs_every_activation_at_the_floor(probe):
     got = probe.dead_channels(F.relu(acts))
     assert isinstance(got, torch.Tensor), f"dead_channels must return a tensor, got {got!r}"
     assert got.tolist() == [True, False, True], f"expected [True, False, True], got {got.tolist()}"
+
+
+def layout_of(acts, layout):
+    """`acts` (n, c, h, w) as the same values in another memory layout (the probe's round trip makes tensors
+    contiguous, so the observer rearranges them where the learner's code runs)."""
+    return {"contiguous": acts, "transposed": acts.transpose(2, 3), "channels_last": acts.to(memory_format=torch.channels_last),
+            "one_item_sliced": acts[1:2, :, ::2]}[layout]
+
+
+def observe_dead_channels_layout(ch, acts, layout):
+    acts = layout_of(acts, layout)
+    return {"got": ch.dead_channels(acts), "shape": list(acts.shape), "contiguous": acts.is_contiguous()}
+
+
+@exercise("ch07.dead_channels", points=2)
+@pytest.mark.parametrize("layout", ["transposed", "channels_last", "one_item_sliced"])
+def test_dead_channels_of_non_contiguous_activations(probe, layout):
+    base = torch.randn(3, 4, 5, 6, generator=torch.Generator().manual_seed(5)).clamp_min(0.0)
+    base[:, 1] = 0.0
+    base[:, 3, 2:] = 0.0
+    seen = probe(observe_dead_channels_layout, base, layout)
+    acts = layout_of(base, layout)
+    expected = torch.tensor([bool((acts[:, j] <= 0).all()) for j in range(4)])
+    got = seen["got"]
+    assert isinstance(got, torch.Tensor), f"dead_channels must return a tensor, got {got!r}"
+    assert got.shape == (4,) and torch.equal(got.bool(), expected), (
+        f"dead_channels of {layout} activations of shape {tuple(acts.shape)} (contiguous: {seen['contiguous']}): "
+        f"expected {expected.tolist()}, got {got.tolist()}")
 
 
 # --- GeneralRelu ----------------------------------------------------------------------------------
@@ -703,6 +853,18 @@ def test_general_relu_follows_its_formula(probe, leak, sub, maxv, seed):
     assert_close(got, general_relu_formula(x, leak, sub, maxv), rtol=1e-6, atol=1e-6,
                  msg=f"GeneralRelu(leak={leak}, sub={sub}, maxv={maxv}) on random inputs")
     assert torch.equal(seen["input_after"], x), "GeneralRelu must not modify its input"
+
+
+@exercise("ch07.GeneralRelu", points=3)
+@pytest.mark.parametrize("leak,sub,maxv", [(0.1, None, 0.0), (None, 0.5, 0.0), (0.0, 0.0, 0.0)])
+def test_general_relu_knobs_set_to_zero_still_apply(probe, leak, sub, maxv):
+    x = 3 * torch.randn(40, generator=torch.Generator().manual_seed(2))
+    seen = probe(observe_general_relu, x, leak, sub, maxv)
+    got = seen["out"]
+    assert isinstance(got, torch.Tensor), f"GeneralRelu must return a tensor, got {got!r}"
+    assert_close(got, general_relu_formula(x, leak, sub, maxv), rtol=1e-6, atol=1e-6, msg=(
+        f"GeneralRelu(leak={leak}, sub={sub}, maxv={maxv}): a knob given as 0.0 is given (only None leaves it out; "
+        "0.0 is falsy, so test `is not None`): maxv=0.0 clamps every output to at most 0"))
 
 
 def observe_general_relu_grad(ch, x, sub, maxv):
@@ -874,6 +1036,28 @@ def test_grad_stats_hook_removes_its_hooks(probe):
     assert seen["counts"] == [0] * 5, f"backward hooks left after the with block: {seen['counts']}"
     assert seen["lengths"] == [1] * 5, \
         "after removal nothing is recorded, and each module has its own list of norms"
+
+
+def observe_grad_stats_on_an_iterator(ch, seed, x):
+    """GradStatsHook given `model.children()`, an iterator that can be read only once."""
+    model = mlp(seed)
+    with ch.GradStatsHook(model.children()) as grads:
+        model(x).sum().backward()
+    return {"lengths": [len(n) for n in grads.norms], "after": [len(m._backward_hooks) for m in model],
+            "types": sorted({type(v).__name__ for norms in grads.norms for v in norms})}
+
+
+@exercise("ch07.GradStatsHook", points=3)
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+def test_grad_stats_hook_takes_an_iterator_of_modules(probe):
+    seen = probe(observe_grad_stats_on_an_iterator, 2, randn(4, 5, seed=9))
+    assert seen["lengths"] == [1] * 5, (
+        "GradStatsHook(model.children()) (an iterator, readable once) must hook each of the 5 layers: after one "
+        f"backward pass each list should hold one norm, got lengths {seen['lengths']}")
+    assert seen["after"] == [0] * 5, f"backward hooks left after the with block: {seen['after']}"
+    assert seen["types"] == ["float"], (
+        f"each recorded norm must be a Python float (`.item()`), not a tensor that keeps its memory alive; got "
+        f"{seen['types']}")
 
 
 # --- lsuv_init (beyond) ---------------------------------------------------------------------------

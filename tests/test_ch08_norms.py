@@ -109,9 +109,33 @@ def by_hand(probe, name, args, x, call, instead, train_then_eval=False):
     assert_no_oracle_in_source(probe.references(name, NORM_NAMES), call, instead)
 
 
+def layout_of(x, layout):
+    """`x` as the same values in another memory layout. The probe's round trip makes tensors contiguous, so an
+    observer calls this where the learner's code runs."""
+    return {"contiguous": x, "channels_last": x.to(memory_format=torch.channels_last),
+            "transposed": x.transpose(2, 3)}[layout]
+
+
+def observe_layout(ch, name, args, x, layout):
+    """The output of a fresh `ch.<name>(*args)` in training mode on `x` rearranged as `layout`."""
+    x = layout_of(x, layout)
+    return {"out": getattr(ch, name)(*args)(x), "contiguous": x.is_contiguous()}
+
+
+def check_layout(probe, name, args, layout, reference):
+    x = images((3, 4, 5, 6), seed=len(layout))
+    seen = probe(observe_layout, name, args, x, layout)
+    arranged = layout_of(x, layout)
+    close(seen["out"], reference(arranged.contiguous()),
+          f"{name}{tuple(args)} on a {layout} input of shape {tuple(arranged.shape)} (strides {arranged.stride()}): "
+          "output (the same values in another memory layout must give the same result; `view` fails on such "
+          "inputs where `reshape` and reductions over axes do not)")
+
+
 # --- BatchNorm ----------------------------------------------------------------------------------
 
-BN_CASES = [((8, 4, 5, 5), 0.1, 1e-5), ((3, 6, 4, 7), 0.3, 0.5), ((16, 2, 3, 3), 0.05, 1e-5), ((2, 3, 1, 1), 0.1, 1e-5)]
+BN_CASES = [((8, 4, 5, 5), 0.1, 1e-5), ((3, 6, 4, 7), 0.3, 0.5), ((16, 2, 3, 3), 0.05, 1e-5), ((2, 3, 1, 1), 0.1, 1e-5),
+            ((1, 3, 4, 4), 0.1, 1e-5)]  # the last: a batch of one image still has 16 values per channel
 
 
 def observe_batchnorm_made(ch, nf):
@@ -301,6 +325,12 @@ def test_layernorm_items_are_independent_and_modes_agree(probe):
     close(seen["out_eval"], seen["out"], "LayerNorm: eval mode must give the same output as training mode")
 
 
+@exercise("ch08.LayerNorm", points=2)
+@pytest.mark.parametrize("layout", ["channels_last", "transposed"])
+def test_layernorm_on_non_contiguous_inputs(probe, layout):
+    check_layout(probe, "LayerNorm", [], layout, lambda t: F.layer_norm(t, t.shape[1:]))
+
+
 @exercise("ch08.LayerNorm", points=2, handwritten=True)
 def test_layernorm_is_written_by_hand(probe):
     by_hand(probe, "LayerNorm", [], images((2, 3, 4, 4), seed=31), "LayerNorm()(x)",
@@ -336,6 +366,12 @@ def test_instancenorm_matches_f_instance_norm(probe, shape, eps):
     close(seen["out"], ref_out, f"{call}: output (mean and biased variance over axes (2, 3))")
     close(seen["grad_x"], ref_grad_x, f"{call}: gradient with respect to the input")
     close(seen["out_eval"], seen["out"], f"{call}: eval mode must give the same output as training mode")
+
+
+@exercise("ch08.InstanceNorm", points=2)
+@pytest.mark.parametrize("layout", ["channels_last", "transposed"])
+def test_instancenorm_on_non_contiguous_inputs(probe, layout):
+    check_layout(probe, "InstanceNorm", [4], layout, F.instance_norm)
 
 
 @exercise("ch08.InstanceNorm", points=2, handwritten=True)
@@ -388,6 +424,12 @@ def test_groupnorm_edge_cases_are_layer_and_instance_norm(probe):
     for (groups, nf), result in zip([(3, 4), (0, 4)], seen["refused"]):
         assert result.get("raised") == "ValueError", \
             f"GroupNorm({groups}, {nf}) must raise ValueError ({groups} groups do not divide {nf} channels); it gave {result}"
+
+
+@exercise("ch08.GroupNorm", points=2)
+@pytest.mark.parametrize("layout", ["channels_last", "transposed"])
+def test_groupnorm_on_non_contiguous_inputs(probe, layout):
+    check_layout(probe, "GroupNorm", [2, 4], layout, lambda t: F.group_norm(t, 2))
 
 
 @exercise("ch08.GroupNorm", points=2, handwritten=True)
@@ -529,6 +571,9 @@ def test_running_batchnorm_parameters_and_buffers(probe):
         "(everything the layer needs to resume must be in state_dict)")
     assert buffers["sums"].shape == (1, 5, 1, 1) and buffers["sqrs"].shape == (1, 5, 1, 1)
     assert int(buffers["batch"]) == 0 and float(buffers["count"].sum()) == 0.0
+    assert buffers["batch"].dtype == torch.int64 and buffers["batch"].shape == (), (
+        f"RunningBatchNorm(5).batch: expected an int64 zero of shape (), got {buffers['batch'].dtype} of shape "
+        f"{tuple(buffers['batch'].shape)} (a float32 count stops counting exactly past 2**24 samples)")
 
 
 def observe_running_batchnorm(ch, nf, mom, eps, weight, bias, xs, x_eval):
@@ -607,6 +652,9 @@ def test_running_batchnorm_clamps_the_variance_early(probe):
     assert outs[-1].std() > 0.5, (
         "RunningBatchNorm after 22 samples of variance 1e-4: the 0.01 floor must stop applying at 20 samples, "
         f"but the output's std is {outs[-1].std():.3g} instead of about 1")
+    assert outs[9].std() > 0.5, (
+        "RunningBatchNorm on its 10th batch of 2, 20 samples seen with variance 1e-4: the floor applies while "
+        f"batch < 20, so not at 20; but the output's std is {outs[9].std():.3g} instead of about 1")
 
 
 def observe_running_batchnorm_train_then_eval(ch, nf, batches, x_eval):
@@ -626,6 +674,36 @@ def test_running_batchnorm_is_finite_for_tiny_batches(probe):
         out = seen["eval_out"]
         assert out.isfinite().all(), f"RunningBatchNorm(4) after batches of {bs}, in eval mode: non-finite output"
         assert out.abs().max() < 20, f"RunningBatchNorm(4) after batches of {bs}, in eval mode: output up to {out.abs().max():.3g}"
+
+
+def observe_running_batchnorm_float64(ch, batches, x_eval):
+    """A RunningBatchNorm(3) converted with .double(), trained on float64 batches, then in eval mode."""
+    rbn = ch.RunningBatchNorm(3).double()
+    outs = [rbn(x).detach() for x in batches]
+    rbn.eval()
+    eval_out = rbn(x_eval).detach()
+    return {"outs": outs, "eval_out": eval_out, "dtypes": [str(o.dtype) for o in [*outs, eval_out]],
+            "buffers": {name: str(b.dtype) for name, b in rbn.named_buffers()}}
+
+
+@exercise("ch08.RunningBatchNorm", points=3)
+def test_running_batchnorm_in_float64(probe):
+    batches = [images((bs, 3, 3, 3), seed=300 + i, dtype=torch.float64) for i, bs in enumerate([4, 1, 6])]
+    x_eval = images((2, 3, 3, 3), seed=310, dtype=torch.float64)
+    seen = probe(observe_running_batchnorm_float64, batches, x_eval)
+    assert seen["dtypes"] == ["torch.float64"] * 4, (
+        f"RunningBatchNorm(3).double() on float64 batches: outputs must be float64, got {seen['dtypes']}")
+    floating = {name: dtype for name, dtype in seen["buffers"].items() if name != "batch"}
+    assert floating == {"sums": "torch.float64", "sqrs": "torch.float64", "count": "torch.float64"}, (
+        f"RunningBatchNorm(3).double(): the float buffers must be float64, got {seen['buffers']}")
+    ones, zeros = torch.ones(3, 1, 1), torch.zeros(3, 1, 1)
+    for i, out in enumerate(seen["outs"]):
+        expected = expected_running_output(batches[:i + 1], batches[i], 0.1, 1e-5, ones, zeros, training=True)
+        close(out.float(), expected, f"RunningBatchNorm(3).double(), training batch {i} (sizes 4, 1, 6): output "
+              "(what is mixed into the float64 buffers must be made in their dtype and on their device)",
+              atol=1e-4, rtol=1e-4)
+    close(seen["eval_out"].float(), expected_running_output(batches, x_eval, 0.1, 1e-5, ones, zeros, training=False),
+          "RunningBatchNorm(3).double() in eval mode: output", atol=1e-4, rtol=1e-4)
 
 
 def state_of(module):
@@ -764,6 +842,58 @@ def test_fold_batchnorm_equals_conv_then_bn(probe, bias, stride, padding, dilati
     after = seen["originals_after"]
     for k, v in conv_and_bn_state(conv, bn).items():
         close(after.get(k), v, f"fold_batchnorm must leave the original conv and bn unchanged ({k})", atol=0, rtol=0)
+
+
+def observe_fold_where(ch, where, x):
+    """fold_batchnorm of a float64 conv and bn (its weight's dtype, its output on the float64 `x`), or of a conv
+    and bn on the 'meta' device (standing in for a GPU): where its weight and bias are."""
+    torch.manual_seed(3)
+    if where == "meta":
+        fused = ch.fold_batchnorm(nn.Conv2d(4, 8, 3, padding=1, device="meta"),
+                                  nn.BatchNorm2d(8, device="meta").eval())
+        return {"weight": str(fused.weight.device), "bias": str(fused.bias.device)}
+    conv, bn = nn.Conv2d(4, 8, 3, padding=1).double(), trained_looking_bn(8, seed=3).double()
+    fused = ch.fold_batchnorm(conv, bn)
+    return {"weight": str(fused.weight.dtype), "bias": str(fused.bias.dtype),
+            "out": fused(x) if fused.weight.dtype == fused.bias.dtype == x.dtype else None}
+
+
+@exercise("ch08.fold_batchnorm", points=2)
+@pytest.mark.parametrize("where", ["float64", "meta"])
+def test_fold_batchnorm_keeps_dtype_and_device(probe, where):
+    x = images((2, 4, 6, 6), seed=4, dtype=torch.float64)
+    seen = probe(observe_fold_where, where, x)
+    want = "torch.float64" if where == "float64" else "meta"
+    assert (seen["weight"], seen["bias"]) == (want, want), (
+        f"fold_batchnorm of a {where} conv and BatchNorm2d: the folded conv's weight and bias must be {want} "
+        f"like the originals, got {seen['weight']} and {seen['bias']} (a new nn.Conv2d is float32 on the CPU "
+        "until it is moved)")
+    if where == "float64":
+        torch.manual_seed(3)
+        conv, bn = nn.Conv2d(4, 8, 3, padding=1).double(), trained_looking_bn(8, seed=3).double()
+        with torch.no_grad():
+            expected = bn(conv(x))
+        close(seen["out"], expected, "float64 fold_batchnorm(conv, bn)(x) against bn(conv(x))", atol=1e-10, rtol=1e-10)
+
+
+def observe_fold_padding_mode(ch, x):
+    torch.manual_seed(6)
+    fused = ch.fold_batchnorm(nn.Conv2d(4, 8, 3, padding=1, padding_mode="reflect"), trained_looking_bn(8, seed=6))
+    return {"out": fused(x), "padding_mode": getattr(fused, "padding_mode", None)}
+
+
+@exercise("ch08.fold_batchnorm", points=2)
+def test_fold_batchnorm_keeps_the_padding_mode(probe):
+    x = images((2, 4, 7, 7), seed=5)
+    seen = probe(observe_fold_padding_mode, x)
+    torch.manual_seed(6)
+    conv, bn = nn.Conv2d(4, 8, 3, padding=1, padding_mode="reflect"), trained_looking_bn(8, seed=6)
+    with torch.no_grad():
+        expected = bn(conv(x))
+    assert seen["padding_mode"] == "reflect", \
+        f"fold_batchnorm of a conv with padding_mode='reflect': the folded conv has padding_mode={seen['padding_mode']!r}"
+    close(seen["out"], expected, "fold_batchnorm(Conv2d(4, 8, 3, padding=1, padding_mode='reflect'), bn)(x) against "
+                                 "bn(conv(x)) (the border pixels depend on the padding mode)", atol=1e-4, rtol=1e-4)
 
 
 def observe_fold_independence(ch):

@@ -14,6 +14,14 @@ MUTANTS = [
            learner="Your callback prints a fixed word instead of the exclamation it was made with; the inner "
                    "function should use the `exclamation` its closure remembers.",
            section="Closures"),
+    Mutant("ch01.make_show_progress", "builds a format string from the exclamation, so braces in it break",
+           old="    def _inner(epoch):\n        show_progress(exclamation, epoch)\n\n    return _inner",
+           new="    message = exclamation + \"! We've finished epoch {}!\"\n\n    def _inner(epoch):\n"
+               "        print(message.format(epoch))\n\n    return _inner",
+           learner="You paste the exclamation into a format string and fill in the epoch later with `str.format`, "
+                   "so an exclamation that contains `{` or `}` breaks the message; put both values into the line "
+                   "each time the callback runs, as `show_progress(exclamation, epoch)` does.",
+           section="Closures"),
     Mutant("ch01.slow_calculation", "stops before adding the step whose after_calc said stop",
            old="        res += i * i\n        time.sleep(delay)\n        if cb is not None and hasattr(cb, \"after_calc\"):\n            if cb.after_calc(i, val=res):\n                break",
            new="        if cb is not None and hasattr(cb, \"after_calc\"):\n            if cb.after_calc(i, val=res + i * i):\n                break\n        res += i * i\n        time.sleep(delay)",
@@ -39,6 +47,26 @@ MUTANTS = [
            learner="You pass the running sum to `after_calc` positionally; pass it by keyword, as `val=`, so that a "
                    "callback taking `val` as a keyword (or in `**kwargs`) receives it.",
            section="Callbacks with several methods"),
+    Mutant("ch01.slow_calculation", "stops only when after_calc returns exactly True",
+           old="            if cb.after_calc(i, val=res):\n                break",
+           new="            if cb.after_calc(i, val=res) is True:\n                break",
+           learner="You stop only when `after_calc` returns exactly `True`; any truthy answer (1, 'stop', a "
+                   "non-empty list) means stop, so test the answer with a plain `if`.",
+           section="Stopping early"),
+    Mutant("ch01.slow_calculation", "stops whenever after_calc returns anything but None (False, 0 too)",
+           old="            if cb.after_calc(i, val=res):\n                break",
+           new="            if cb.after_calc(i, val=res) is not None:\n                break",
+           learner="You stop whenever `after_calc` returns something other than None, so a callback that answers "
+                   "False or 0 stops the calculation; only a truthy answer means stop, so test it with a plain `if`.",
+           section="Stopping early"),
+    Mutant("ch01.slow_calculation", "tests the callback's truth value, so a falsy callback object is skipped",
+           old="        if cb is not None and hasattr(cb, \"before_calc\"):\n            cb.before_calc(i)\n"
+               "        res += i * i\n        time.sleep(delay)\n        if cb is not None and hasattr(cb, \"after_calc\"):",
+           new="        if cb and hasattr(cb, \"before_calc\"):\n            cb.before_calc(i)\n"
+               "        res += i * i\n        time.sleep(delay)\n        if cb and hasattr(cb, \"after_calc\"):",
+           learner="You check the callback with `if cb`, so a callback object that is falsy (an empty list with "
+                   "hooks, say) is never called; only `None` means no callback, so test `cb is not None`.",
+           section="Callbacks with several methods"),
     Mutant("ch01.ProgressShowingCallback", "forgets the exclamation",
            old="        show_progress(self.exclamation, epoch)", new="        show_progress(\"Awesome\", epoch)",
            learner="Your `__call__` prints a fixed word instead of the exclamation kept in `self.exclamation`.",
@@ -47,6 +75,11 @@ MUTANTS = [
            old="        self.exclamation = exclamation", new="        self.message = exclamation",
            learner="You store the exclamation under another attribute name; keep it in `self.exclamation`, where "
                    "`__call__` and anyone using the object expect it.",
+           section="Callable classes"),
+    Mutant("ch01.ProgressShowingCallback", "stores the exclamation on the class, so all callbacks share the last one",
+           old="        self.exclamation = exclamation", new="        type(self).exclamation = exclamation",
+           learner="You store the exclamation on the class, so every ProgressShowingCallback prints the exclamation "
+                   "of the last one made; store it on the instance, as `self.exclamation = exclamation`.",
            section="Callable classes"),
     Mutant("ch01.SlowCalculator", "does not pass the calculator to the hook",
            old="        return method(self, *args)", new="        return method(*args)",
@@ -64,6 +97,23 @@ MUTANTS = [
            new="        for i in range(self.steps):",
            learner="You do not reset `self.res` to 0 at the start of `calc()`, so a second run adds to the first "
                    "run's sum.",
+           section="Callbacks that change the calculation"),
+    Mutant("ch01.SlowCalculator", "stops only when after_calc returns exactly True",
+           old="            if self.callback(\"after_calc\", i):", new="            if self.callback(\"after_calc\", i) is True:",
+           learner="You stop only when `after_calc` returns exactly `True`; any truthy answer (1, 'stop', a "
+                   "non-empty list) means stop, so test the answer with a plain `if`.",
+           section="Callbacks that change the calculation"),
+    Mutant("ch01.SlowCalculator", "stops whenever after_calc returns anything but None (False, 0 too)",
+           old="            if self.callback(\"after_calc\", i):", new="            if self.callback(\"after_calc\", i) is not None:",
+           learner="You stop whenever `after_calc` returns something other than None, so a callback that answers "
+                   "False or 0 stops the calculation; only a truthy answer means stop, so test it with a plain `if`.",
+           section="Callbacks that change the calculation"),
+    Mutant("ch01.SlowCalculator", "tests the callback's truth value, so a falsy callback object is skipped",
+           old="        method = getattr(self.cb, cb_name, None)\n        if method is None:",
+           new="        method = getattr(self.cb, cb_name, None) if self.cb else None\n        if method is None:",
+           learner="You check the callback with `if self.cb`, so a callback object that is falsy (an empty list "
+                   "with hooks, say) is never called; only `None` means no callback, and `getattr(self.cb, name, "
+                   "None)` already handles it.",
            section="Callbacks that change the calculation"),
     Mutant("ch01.make_counter", "returns the value before stepping",
            old="        value += step\n        return value",
@@ -93,6 +143,12 @@ MUTANTS = [
            learner="You keep the frozen positional arguments as a list; `.args` must be a tuple (and `.keywords` a "
                    "dict of its own), as functools.partial exposes them.",
            section="`partial`"),
+    Mutant("ch01.my_partial", "accepts only Python functions (inspect.isfunction), not builtins, classes or objects",
+           old="        if not callable(func):", new="        if not inspect.isfunction(func):",
+           learner="You accept only Python functions (`inspect.isfunction`), so a built-in such as `operator.sub`, "
+                   "a class, a bound method or a callable object is refused; anything `callable()` accepts can be "
+                   "frozen.",
+           section="`partial`"),
     Mutant("ch01.call_with_accepted_kwargs", "drops every keyword, even for **kwargs",
            old="    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):\n        return func(*args, **kwargs)\n",
            new="",
@@ -110,5 +166,20 @@ MUTANTS = [
            new="(inspect.Parameter.POSITIONAL_OR_KEYWORD,)",
            learner="You leave out keyword-only parameters (those after `*` or `*args`), so the keywords meant for "
                    "them are dropped; they can be passed by keyword too.",
+           section="`*args` and `**kwargs`"),
+    Mutant("ch01.call_with_accepted_kwargs", "recognises **kwargs by its name instead of its kind",
+           old="    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):",
+           new="    if any(p.name == \"kwargs\" for p in parameters):",
+           learner="You recognise a `**kwargs` parameter by its name, so `**options` is missed and an ordinary "
+                   "parameter called `kwargs` lets every keyword through; check the kind, "
+                   "`p.kind is inspect.Parameter.VAR_KEYWORD`.",
+           section="`*args` and `**kwargs`"),
+    Mutant("ch01.call_with_accepted_kwargs", "accepts every name but the positional-only ones, *args included",
+           old="    by_keyword = {p.name for p in parameters\n"
+               "                  if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}",
+           new="    by_keyword = {p.name for p in parameters if p.kind is not inspect.Parameter.POSITIONAL_ONLY}",
+           learner="You accept a keyword named like the `*args` parameter, which cannot be given by keyword (it "
+                   "collects extra positional arguments); only positional-or-keyword and keyword-only parameters "
+                   "take keywords.",
            section="`*args` and `**kwargs`"),
 ]

@@ -37,6 +37,11 @@ MUTANTS = [
            learner="Your repr shows the class name around the value, like `SloppyAdder(3.01)`; the repr here is "
                    "just the number, as `str(self.o)` shows it.",
            section="`__repr__` and `__str__`"),
+    Mutant("ch02.SloppyAdder", "takes only int and float as numbers (a Fraction or numpy integer is refused)",
+           old="        elif not isinstance(other, numbers.Number):", new="        elif not isinstance(other, (int, float)):",
+           learner="You accept only `int` and `float` as plain numbers, so a `Fraction` or a numpy integer is refused; "
+                   "any `numbers.Number` is a number, so test with `isinstance(other, numbers.Number)`.",
+           section="`NotImplemented` and the reflected operation"),
     # ListContainer
     Mutant("ch02.ListContainer", "only ints count as one index (numpy integers and __index__ objects do not)",
            old="        try:\n            operator.index(idx)\n        except TypeError:\n            return False\n        return True",
@@ -130,6 +135,31 @@ MUTANTS = [
            old="        shown = repr(self.items[:10])", new="        shown = repr(self.items[:11])",
            learner="Your repr shows the first 11 items; it shows the first 10, then `, ...]` when there are more.",
            section="A container that indexes like numpy"),
+    Mutant("ch02.ListContainer", "returns a generator for a mask or an index list",
+           old="        return [self.items[i] for i in self._positions(idx)]",
+           new="        return (self.items[i] for i in self._positions(idx))",
+           learner="You return a generator for a mask or an index list, which can be read only once and raises "
+                   "IndexError only when it is read; build and return a list, `[self.items[i] for i in ...]`.",
+           section="A container that indexes like numpy"),
+    Mutant("ch02.ListContainer", "returns a ListContainer for a slice",
+           old="        if isinstance(idx, slice) or self._is_single(idx):\n            return self.items[idx]",
+           new="        if isinstance(idx, slice):\n            return ListContainer(self.items[idx])\n"
+               "        if self._is_single(idx):\n            return self.items[idx]",
+           learner="You wrap a slice's items in a new ListContainer; a slice gives a plain list, as a list's slice "
+                   "does.",
+           section="A container that indexes like numpy"),
+    Mutant("ch02.ListContainer", "decides mask or indices from the first element only, so [True, 2] is a mask",
+           old="        if idx and all(isinstance(i, bool) for i in idx):",
+           new="        if idx and isinstance(idx[0], bool):",
+           learner="You decide that an index is a boolean mask from its first element alone, so `[True, 2]` (the "
+                   "indices 1 and 2) is read as a mask; it is a mask only when every element is a bool.",
+           section="A container that indexes like numpy"),
+    Mutant("ch02.ListContainer", "takes an empty index list for a boolean mask (all() of nothing is True)",
+           old="        if idx and all(isinstance(i, bool) for i in idx):",
+           new="        if all(isinstance(i, bool) for i in idx):",
+           learner="You take an empty index list for a boolean mask (`all()` of no elements is True), so `lc[[]]` "
+                   "raises IndexError; an empty list selects nothing and gives `[]`.",
+           section="A container that indexes like numpy"),
     # Delegator
     Mutant("ch02.Delegator", "forwards everything: recurses when `wrapped` does not exist yet",
            old="        if not name.startswith(\"_\") and \"wrapped\" in vars(self):\n            return getattr(self.wrapped, name)\n"
@@ -164,12 +194,30 @@ MUTANTS = [
            learner="Your `__dir__` also lists the wrapped object's private and dunder names; add only its public "
                    "ones, those not starting with `_`.",
            section="Forwarding attributes, and the recursion trap"),
+    Mutant("ch02.Delegator", "tests `wrapped` by its truth value, so an empty list or 0 is not forwarded to",
+           old="        if not name.startswith(\"_\") and \"wrapped\" in vars(self):",
+           new="        if not name.startswith(\"_\") and vars(self).get(\"wrapped\"):",
+           learner="You test whether `wrapped` is set by its truth value, so an empty list, 0 or '' is treated as "
+                   "missing and nothing is forwarded to it; check that the name is there, `\"wrapped\" in vars(self)`.",
+           section="Forwarding attributes, and the recursion trap"),
+    Mutant("ch02.Delegator", "dir() tests `wrapped` by its truth value, so an empty list's names are missing",
+           old="        if \"wrapped\" in vars(self):\n            names |=",
+           new="        if vars(self).get(\"wrapped\"):\n            names |=",
+           learner="Your `__dir__` tests `wrapped` by its truth value, so `dir()` of a delegator wrapping an empty "
+                   "list (or 0, or '') leaves out the wrapped object's names; check `\"wrapped\" in vars(self)`.",
+           section="Forwarding attributes, and the recursion trap"),
     # Timer
     Mutant("ch02.Timer", "swallows the block's exception",
            old="        self.times.append(self.elapsed)\n        return False",
            new="        self.times.append(self.elapsed)\n        return True",
-           learner="Your `__exit__` returns True, which tells Python to swallow the block's exception; return False "
-                   "(or None) so that it propagates.",
+           learner="Your `__exit__` returns something truthy (True, or the timer itself), which tells Python to "
+                   "swallow the block's exception; return False (or None) so that it propagates.",
+           section="What `with` does, exactly"),
+    Mutant("ch02.Timer", "__exit__ returns self (truthy), so the block's exception is swallowed",
+           old="        self.times.append(self.elapsed)\n        return False",
+           new="        self.times.append(self.elapsed)\n        return self",
+           learner="Your `__exit__` returns something truthy (True, or the timer itself), which tells Python to "
+                   "swallow the block's exception; return False (or None) so that it propagates.",
            section="What `with` does, exactly"),
     Mutant("ch02.Timer", "records the time only when the block succeeded",
            old="        self.elapsed = time.perf_counter() - self._start\n        self.times.append(self.elapsed)",
@@ -270,5 +318,29 @@ MUTANTS = [
                "        output = self.forward(*args, **kwargs)\n",
            learner="You run the hooks before `forward`, so they never see its output; call `forward` first, then "
                    "each hook with the output.",
+           section="`nn.Module` in miniature"),
+    Mutant("ch02.MiniModule", "leaves a plain value in __dict__ when a sub-module takes its name",
+           old="            self.__dict__.pop(name, None)\n            modules[name] = value",
+           new="            modules[name] = value",
+           learner="When a sub-module takes the name of a plain attribute, you leave the old value in the instance "
+                   "`__dict__`, where normal look-up finds it before `__getattr__` is asked; remove the name from "
+                   "`__dict__` when you register the module.",
+           section="`nn.Module` in miniature"),
+    Mutant("ch02.MiniModule", "moves a re-assigned sub-module to the end of children()",
+           old="            self.__dict__.pop(name, None)\n            modules[name] = value",
+           new="            self.__dict__.pop(name, None)\n            modules.pop(name, None)\n            modules[name] = value",
+           learner="When a sub-module is assigned again under a name it already has, you move it to the end of "
+                   "`children()`; it keeps the place where that name was first assigned, so update the entry of "
+                   "`_modules` in place.",
+           section="`nn.Module` in miniature"),
+    Mutant("ch02.MiniModule", "children() returns a list, not an iterator",
+           old="        return iter(list(self._modules.values()))", new="        return list(self._modules.values())",
+           learner="Your `children()` returns a list; it returns an iterator, as `nn.Module.children()` does, so that "
+                   "`next(net.children())` works: `iter(...)` over the sub-modules.",
+           section="`nn.Module` in miniature"),
+    Mutant("ch02.MiniModule", "replaces the output only when the hook's result is truthy",
+           old="            if result is not None:", new="            if result:",
+           learner="You replace the output only when the hook's result is truthy, so a hook that returns 0 or an "
+                   "empty list is ignored; any result other than None replaces the output.",
            section="`nn.Module` in miniature"),
 ]

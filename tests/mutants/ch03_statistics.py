@@ -35,6 +35,12 @@ MUTANTS = [
                    "is large compared with the spread; subtract the mean first and average the squared deviations "
                    "(two passes).",
            section="When the formula fails"),
+    Mutant("ch03.variance", "treats correction as a switch between n and n - 1",
+           old="    return deviations.pow(2).sum(dim, keepdim=keepdim) / (n - correction)",
+           new="    return deviations.pow(2).sum(dim, keepdim=keepdim) / (n - 1 if correction else n)",
+           learner="You treat `correction` as a switch between n and n - 1; it is a number subtracted from n, so "
+                   "divide by n - correction (correction=2 divides by n - 2).",
+           section="Population or sample?"),
     # variance_one_pass
     Mutant("ch03.variance_one_pass", "subtracts the mean instead of the squared mean",
            old="    return (x * x).mean(dim, keepdim=keepdim) - mean * mean",
@@ -51,6 +57,17 @@ MUTANTS = [
            old="    mean = x.mean(dim, keepdim=keepdim)\n", new="    mean = x.sum(dim, keepdim=keepdim)\n",
            learner="You square the sum of the values instead of their mean; the formula is E[X^2] - E[X]^2, with "
                    "means on both sides.",
+           section="A second formula for the variance"),
+    Mutant("ch03.variance_one_pass", "computes in float64, so float32 input gives a float64 result",
+           old="    mean = x.mean(dim, keepdim=keepdim)\n", new="    x = x.double()\n    mean = x.mean(dim, keepdim=keepdim)\n",
+           learner="You compute in float64, so a float32 input gives a float64 result; keep the dtype of x, as "
+                   "`variance` does (that float32 loses every digit here is what the exercise shows).",
+           section="When the formula fails"),
+    Mutant("ch03.variance_one_pass", "subtracts the mean before squaring: the two-pass variance, not the one-pass formula",
+           old="    mean = x.mean(dim, keepdim=keepdim)\n    return (x * x).mean(dim, keepdim=keepdim) - mean * mean",
+           new="    mean = x.mean(dim, keepdim=True)\n    return ((x - mean) ** 2).mean(dim, keepdim=keepdim)",
+           learner="You subtract the mean before squaring, which is the two-pass `variance`; this exercise is the "
+                   "one-pass formula, the mean of x * x minus the squared mean, E[X^2] - E[X]^2.",
            section="A second formula for the variance"),
     # mean_abs_dev
     Mutant("ch03.mean_abs_dev", "averages the deviations without abs (always 0)",
@@ -127,6 +144,22 @@ MUTANTS = [
            learner="You return the absolute value of the correlation, so a negative correlation comes out positive; "
                    "keep the sign, r lies between -1 and 1.",
            section="Correlation"),
+    Mutant("ch03.correlation", "adds an epsilon to the denominator, so a constant input gives 0 instead of nan",
+           old="    return cov / (std_x * std_y)", new="    return cov / (std_x * std_y + 1e-12)",
+           learner="You add a small number to the product of the standard deviations, so a constant input gives 0 "
+                   "instead of nan; divide by the product itself: a constant has no spread, and its correlation is "
+                   "0/0, nan.",
+           section="Correlation"),
+    Mutant("ch03.correlation", "divides the sums by x's count along dim, wrong when x broadcasts against y",
+           old="    cov = (dx * dy).mean(dim, keepdim=keepdim)\n    std_x = dx.pow(2).mean(dim, keepdim=keepdim).sqrt()\n"
+               "    std_y = dy.pow(2).mean(dim, keepdim=keepdim).sqrt()",
+           new="    n = count_along(x, dim)\n    cov = (dx * dy).sum(dim, keepdim=keepdim) / n\n"
+               "    std_x = (dx.pow(2).sum(dim, keepdim=keepdim) / n).sqrt()\n"
+               "    std_y = (dy.pow(2).sum(dim, keepdim=keepdim) / n).sqrt()",
+           learner="You divide the sums by the number of elements of x along `dim`, which is wrong when x broadcasts "
+                   "against y (x of shape (n, 1), y of shape (n, 784), every element reduced); take the means of the "
+                   "products themselves, over the broadcast shape.",
+           section="Correlation"),
     # corrcoef
     Mutant("ch03.corrcoef", "correlates the columns (observations) instead of the rows (variables)",
            old="    cov = centred @ centred.T / x.shape[1]", new="    cov = centred.T @ centred / x.shape[1]",
@@ -190,6 +223,12 @@ MUTANTS = [
            old="        mean_b = x.mean(self.dim)\n", new="        x = x.double()\n        mean_b = x.mean(self.dim)\n",
            learner="You do the arithmetic in float64, so `mean` and `m2` are float64 instead of keeping the dtype "
                    "of the data (float32).",
+           section="Welford's algorithm and Chan's merge"),
+    Mutant("ch03.RunningStats", "counts with a division, so count is a float, not an int",
+           old="        n_a, n_b = self.count, count_along(x, self.dim)\n        mean_b = x.mean(self.dim)\n",
+           new="        mean_b = x.mean(self.dim)\n        n_a, n_b = self.count, x.numel() / mean_b.numel()\n",
+           learner="Your `count` is a float (from a division such as x.numel() / mean.numel()), not an int; count the "
+                   "samples with integers, as `count_along` does.",
            section="Welford's algorithm and Chan's merge"),
     # ewma
     Mutant("ch03.ewma", "momentum convention inverted: mom is the weight of the old average (SGD's convention)",

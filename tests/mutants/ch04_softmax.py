@@ -27,6 +27,12 @@ MUTANTS = [
            learner="You subtract the maximum of the whole tensor, so in a row far below it every `exp` underflows "
                    "to 0 and the row becomes nan; subtract each slice's own maximum along `dim`.",
            section="The log-sum-exp trick"),
+    Mutant("ch04.softmax", "subtracts the maximum in place, overwriting the caller's logits",
+           old="    shifted = x - x.amax(dim=dim, keepdim=True)\n    exps = shifted.exp()",
+           new="    shifted = x.sub_(x.amax(dim=dim, keepdim=True))\n    exps = shifted.exp()",
+           learner="You subtract the maximum in place (x -= m, x.sub_(m)), which overwrites the caller's logits; "
+                   "subtract it into a new tensor, x - m.",
+           section="The log-sum-exp trick"),
     # logsumexp
     Mutant("ch04.logsumexp", "no max shift: log(sum(exp(x))) overflows to inf",
            old="    result = m + (x - m).exp().sum(dim=dim, keepdim=True).log()",
@@ -123,6 +129,14 @@ MUTANTS = [
            new="    return nll(log_softmax(logits, dim=-1), targets)",
            learner="You do not pass `reduction` on, so 'sum' and 'none' both give the mean; hand it to `nll`.",
            section="Cross-entropy"),
+    Mutant("ch04.cross_entropy", "reduces by itself and returns the losses for an unknown reduction",
+           old="    return nll(log_softmax(logits, dim=-1), targets, reduction=reduction)",
+           new="    losses = nll(log_softmax(logits, dim=-1), targets, reduction='none')\n"
+               "    if reduction == 'mean':\n        return losses.mean()\n"
+               "    if reduction == 'sum':\n        return losses.sum()\n    return losses",
+           learner="You reduce the losses yourself and return them unreduced for any reduction you do not know; an "
+                   "unknown reduction must raise ValueError, as nll does: pass `reduction` on to your nll.",
+           section="Cross-entropy"),
     # binary_cross_entropy_with_logits
     Mutant("ch04.binary_cross_entropy_with_logits",
            "sigmoid computed as 1/(1+exp(-x)) inside a log without stabilisation",
@@ -145,6 +159,13 @@ MUTANTS = [
     Mutant("ch04.binary_cross_entropy_with_logits", "rounds soft targets to 0 or 1",
            old="- logits * targets +", new="- logits * targets.round() +",
            learner="You round soft targets to 0 or 1; a target may be anywhere in [0, 1] and must be used as it is.",
+           section="A sigmoid per class, and binary cross-entropy"),
+    Mutant("ch04.binary_cross_entropy_with_logits", "reduces by itself and returns the losses for an unknown reduction",
+           old="    return reduce_loss(losses, reduction)",
+           new="    if reduction == 'mean':\n        return losses.mean()\n"
+               "    if reduction == 'sum':\n        return losses.sum()\n    return losses",
+           learner="You reduce the losses yourself and return them unreduced for any reduction you do not know; an "
+                   "unknown reduction must raise ValueError: use `reduce_loss`.",
            section="A sigmoid per class, and binary cross-entropy"),
     # predict_single_label
     Mutant("ch04.predict_single_label", "argmax over the batch instead of the classes",
@@ -177,6 +198,11 @@ MUTANTS = [
            new="    return logits >",
            learner="You compare the logits with the threshold, but the threshold is a probability; turn each logit "
                    "into a probability with a sigmoid first.",
+           section="A sigmoid per class, and binary cross-entropy"),
+    Mutant("ch04.predict_multi_label", "applies the sigmoid in place, turning the caller's logits into probabilities",
+           old="    return torch.sigmoid(logits) >", new="    return logits.sigmoid_() >",
+           learner="You apply the sigmoid in place (logits.sigmoid_()), which turns the caller's logits into "
+                   "probabilities; take torch.sigmoid(logits), a new tensor.",
            section="A sigmoid per class, and binary cross-entropy"),
     # shortcuts through the built-ins the tests use as oracles
     Mutant("ch04.softmax", "calls torch.softmax instead of writing it",

@@ -120,6 +120,13 @@ MUTANTS = [
                    "whole fit; catch it there, fire `after_cancel_epoch`, and go on with the next pass.",
            section="Stopping with exceptions"),
 
+    Mutant("ch05.Runner", "counts iter from 1 instead of 0",
+           old="            for self.iter, (xb, yb) in enumerate(dl):",
+           new="            for self.iter, (xb, yb) in enumerate(dl, 1):",
+           learner="Your `iter` counts the batches of a pass from 1; it is the index of the current batch, from 0 "
+                   "to `iters - 1`, as `enumerate(dl)` gives it.",
+           section="The Runner and its events"),
+
     # --- AvgStats
     Mutant("ch05.AvgStats", "averages the batch means (ignores the batch size)",
            old="        self.tot_loss = self.tot_loss + run.loss.detach() * bn\n        self.count += bn\n        for i, metric in enumerate(self.metrics):\n            self.tot_mets[i] = self.tot_mets[i] + metric(run.pred, run.yb).detach() * bn",
@@ -154,6 +161,12 @@ MUTANTS = [
            old="        return [float(total) / self.count for total in self.all_stats]",
            new="        return [torch.as_tensor(total) / self.count for total in self.all_stats]",
            learner="Your `avg_stats` gives tensors; it should give plain Python floats.",
+           section="Averaging the statistics"),
+
+    Mutant("ch05.AvgStats", "reports 0 instead of NaN for a pass without batches",
+           old="            return [math.nan] * len(self.all_stats)", new="            return [0.] * len(self.all_stats)",
+           learner="Before any batch (a skipped validation pass, say) your `avg_stats` gives 0, which looks like a "
+                   "perfect loss; the mean of nothing is NaN: return `[nan] * len(all_stats)`.",
            section="Averaging the statistics"),
 
     # --- LRFinder
@@ -200,6 +213,19 @@ MUTANTS = [
            old="        return True", new="        return False",
            learner="Your `begin_validate` does not return True, so validation runs during the search; the finder "
                    "skips it.",
+           section="The learning-rate finder"),
+
+    Mutant("ch05.LRFinder", "sets the learning rate of the first parameter group only",
+           old='        for pg in self.opt.param_groups:\n            pg["lr"] = lr',
+           new='        self.opt.param_groups[0]["lr"] = lr',
+           learner="You set the learning rate of the first parameter group only, so the other groups train at their "
+                   "own rate during the search; set it in every group of `opt.param_groups`.",
+           section="The learning-rate finder"),
+    Mutant("ch05.LRFinder", "keeps best_loss from the previous search",
+           old="        self.best_loss = math.inf\n",
+           new='        self.best_loss = getattr(self, "best_loss", math.inf)\n',
+           learner="You start `best_loss` at infinity only once, so a second search with the same finder compares "
+                   "its losses with the best of the first one and may stop at once; reset it in `begin_fit`.",
            section="The learning-rate finder"),
 
     # --- combine_scheds
@@ -263,6 +289,26 @@ MUTANTS = [
                    "second fit carries on from the first.",
            section="Stopping with exceptions"),
 
+    Mutant("ch05.EarlyStoppingCallback", "counts a loss equal to best - min_delta as an improvement",
+           old="        if valid_loss < self.best - self.min_delta:", new="        if valid_loss <= self.best - self.min_delta:",
+           learner="You count a loss equal to `best - min_delta` as an improvement (with `min_delta=0`, a loss equal "
+                   "to the best); an improvement must be strictly below `best - min_delta`.",
+           section="Stopping with exceptions"),
+    Mutant("ch05.EarlyStoppingCallback", "counts an epoch without validation batches as one without improvement",
+           old="        if self.count == 0:\n            return\n        valid_loss = self.tot_loss / self.count",
+           new="        valid_loss = self.tot_loss / self.count if self.count else math.inf",
+           learner="You count an epoch whose validation pass was skipped as an epoch without improvement, so "
+                   "`wait` grows and the fit may stop; an epoch with no validation batches must change nothing.",
+           section="Stopping with exceptions"),
+
+    Mutant("ch05.EarlyStoppingCallback", "sets best, wait, best_epoch and stopped_epoch only in begin_fit",
+           old="        self.patience, self.min_delta = patience, min_delta\n        self.best, self.wait, self.best_epoch, self.stopped_epoch = math.inf, 0, None, None",
+           new="        self.patience, self.min_delta = patience, min_delta",
+           learner="You set `best`, `wait`, `best_epoch` and `stopped_epoch` only in `begin_fit`, so a new callback "
+                   "has none of them until a fit starts (`cb.stopped_epoch` raises); give them their starting values "
+                   "in `__init__` too.",
+           section="Stopping with exceptions"),
+
     # --- suggest_lr
     Mutant("ch05.suggest_lr", "forgets to debias the moving average",
            old="        smooth = avg / (1 - (1 - mom) ** n)", new="        smooth = avg",
@@ -288,6 +334,12 @@ MUTANTS = [
            old="        if smooth < best:\n            best, best_lr = smooth, lr",
            new="        if loss < best:\n            best, best_lr = loss, lr",
            learner="You look for the minimum of the raw losses; look for the minimum of the smoothed ones.",
+           section="Reading a learning rate off the curve"),
+
+    Mutant("ch05.suggest_lr", "skips NaN losses but lets infinite ones into the average",
+           old="        if not math.isfinite(loss):", new="        if math.isnan(loss):",
+           learner="You skip NaN losses but let infinite ones into the moving average, which then stays infinite "
+                   "for the rest of the curve; skip every loss that is not finite (`math.isfinite`).",
            section="Reading a learning rate off the curve"),
 
     # --- GradClipCallback

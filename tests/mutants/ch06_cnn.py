@@ -84,6 +84,12 @@ MUTANTS = [
            learner="You always view the batch as (-1, 1, 28, 28), whatever size the transform was made with; use "
                    "the size it was given.",
            section="Refactoring: batch transforms, `conv2d` and `get_cnn_layers`"),
+    Mutant("ch06.view_tfm", "takes the batch size from x.shape[0] instead of leaving it to view",
+           old="        return x.view(-1, *size)", new="        return x.view(x.shape[0], *size)",
+           learner="You take the first dimension from `x.shape[0]`, which is right only when `x` is already a batch "
+                   "of flat rows; leave it to `view` with -1, so that any `x` with the right number of elements "
+                   "(one flat digit of shape (784,), say) is viewed as `(-1, *size)`.",
+           section="Refactoring: batch transforms, `conv2d` and `get_cnn_layers`"),
     # conv_out_size
     Mutant("ch06.conv_out_size", "forgets the dilation",
            old="    span = dilation * (ks - 1) + 1", new="    span = ks",
@@ -117,6 +123,11 @@ MUTANTS = [
                "    span = dilation * (ks - 1) + 1\n",
            learner="You run a real convolution and read the size off its output; compute the size from the formula "
                    "instead.",
+           section="The lesson's CNN"),
+    Mutant("ch06.conv_out_size", "refuses a kernel that exactly fits the padded input",
+           old="    if size + 2 * padding < span:", new="    if size + 2 * padding <= span:",
+           learner="You raise ValueError when the kernel exactly fills the padded input, where it fits once (an "
+                   "output of size 1); raise only when size + 2 * padding is smaller than the kernel's span.",
            section="The lesson's CNN"),
     # receptive_field
     Mutant("ch06.receptive_field", "forgets that earlier strides spread the kernel out",
@@ -247,6 +258,12 @@ MUTANTS = [
            new="        return [o.to(device) if isinstance(o, torch.Tensor) else o for o in batch]",
            learner="You move only the tensors at the top level of a list, so tensors in nested containers stay "
                    "behind; move the elements recursively.",
+           section="Moving to the GPU with a callback"),
+    Mutant("ch06.to_device", "moves a list's elements in place instead of building a new list",
+           old="        return [to_device(o, device) for o in batch]",
+           new="        for i, o in enumerate(batch):\n            batch[i] = to_device(o, device)\n        return batch",
+           learner="You move a list's elements in place, so the caller's list now holds the moved tensors; build a "
+                   "new list and leave the input as it was.",
            section="Moving to the GPU with a callback"),
     # BatchTransformXCallback
     Mutant("ch06.BatchTransformXCallback", "stores the transformed batch on the callback instead of the runner",

@@ -358,4 +358,76 @@ MUTANTS = [
            learner="When the loop runs out of iterations you return the statistics measured before the last "
                    "adjustment; measure once more after it.",
            section="Kaiming initialisation"),
+
+    # edges: iterators read once, a second fit, dtype and device, non-contiguous activations
+    Mutant("ch07.Hooks", "reads ms twice (checks the modules first), so an iterator such as model.children() gives no hooks",
+           old="        super().__init__([Hook(m, f) for m in ms])",
+           new="        if not all(isinstance(m, nn.Module) for m in ms):\n            raise TypeError(\"Hooks needs modules\")\n"
+               "        super().__init__([Hook(m, f) for m in ms])",
+           learner="You go through `ms` twice (once to check it, once to hook it); an iterator such as "
+                   "`model.children()` is empty the second time, so hook each module in a single pass.",
+           section="`Hooks`: many hooks in one object"),
+    Mutant("ch07.GradStatsHook", "reads ms twice without making a list, so an iterator gets lists but no hooks",
+           old="        ms = list(ms)\n        self.norms = [[] for _ in ms]",
+           new="        self.norms = [[] for _ in ms]",
+           learner="You go through `ms` twice (once for the lists, once for the hooks); an iterator such as "
+                   "`model.children()` is empty the second time, so make a list of the modules first.",
+           section="PyTorch hooks"),
+    Mutant("ch07.HooksCallback", "keeps model.children() in self.modules, so a second fit finds the iterator used up",
+           old="        modules = self.modules if self.modules is not None else self.model.children()\n"
+               "        self.hooks = Hooks(modules, self.hook_func)",
+           new="        if self.modules is None:\n            self.modules = self.model.children()\n"
+               "        self.hooks = Hooks(self.modules, self.hook_func)",
+           learner="You store `model.children()` in `self.modules`, an iterator that the first fit uses up, so a "
+                   "second fit hooks nothing; read the model's children anew at each `begin_fit`.",
+           section="`Hooks`: many hooks in one object"),
+    Mutant("ch07.update_to_data_ratio", "computes on the CPU, so the ratios leave the parameters' device",
+           old="        b64, a64 = b.detach().double(), a.detach().double()",
+           new="        b64, a64 = b.detach().double().cpu(), a.detach().double().cpu()",
+           learner="You move the parameters to the CPU to compute the ratios; keep them on the parameters' device, "
+                   "so that a training loop on a GPU need not wait for it.",
+           section="Reading a training run"),
+    Mutant("ch07.update_to_data_ratio", "computes in the parameters' precision, so float32 parameters give float32 ratios",
+           old="        b64, a64 = b.detach().double(), a.detach().double()",
+           new="        b64, a64 = b.detach(), a.detach()",
+           learner="You compute in the parameters' own precision, so float32 parameters give float32 ratios (and a "
+                   "tiny step loses digits in after - before); convert to float64 first.",
+           section="Reading a training run"),
+    Mutant("ch07.update_to_data_ratio", "stacks the ratios even when there are none, which raises for empty lists",
+           old="    return torch.stack(ratios) if ratios else torch.zeros(0, dtype=torch.float64)",
+           new="    return torch.stack(ratios)",
+           learner="You stack the ratios even when there are none, and `torch.stack([])` raises; return an empty "
+                   "float64 tensor for no parameters.",
+           section="Reading a training run"),
+    Mutant("ch07.dead_channels", "views the activations as (n, c, -1), which fails on non-contiguous ones",
+           old="    return (acts <= floor).transpose(0, 1).reshape(acts.shape[1], -1).all(dim=1)",
+           new="    return (acts <= floor).view(acts.shape[0], acts.shape[1], -1).all(dim=2).all(dim=0)",
+           learner="You flatten the positions with `view`, which fails on non-contiguous activations (a transposed "
+                   "or sliced tensor); use `reshape` or `flatten`, which copy when they must.",
+           section="How many activations are dead?"),
+    Mutant("ch07.Hooks", "del hooks[i] removes one Hook only, so a slice fails",
+           old="        dropped = self[i]\n        for hook in dropped if isinstance(dropped, list) else [dropped]:\n"
+               "            hook.remove()\n",
+           new="        self[i].remove()\n",
+           learner="Your `del hooks[i]` handles one index only, so `del hooks[1:]` fails (a slice gives a list of "
+                   "hooks); remove each hook of a slice before dropping them.",
+           section="`Hooks`: many hooks in one object"),
+    Mutant("ch07.GeneralRelu", "tests maxv for truth, so maxv=0.0 clamps nothing",
+           old="        if self.maxv is not None:\n            x = x.clamp_max(self.maxv)",
+           new="        if self.maxv:\n            x = x.clamp_max(self.maxv)",
+           learner="You test `if self.maxv:`, so `maxv=0.0`, which is falsy, clamps nothing; only None leaves the "
+                   "ceiling out, so test `self.maxv is not None`.",
+           section="A general ReLU"),
+    Mutant("ch07.append_stats", "returns in eval mode before creating hook.stats",
+           old="    if not hasattr(hook, \"stats\"):\n        hook.stats = ([], [], [])\n    if not mod.training:\n        return\n",
+           new="    if not mod.training:\n        return\n    if not hasattr(hook, \"stats\"):\n        hook.stats = ([], [], [])\n",
+           learner="You return in eval mode before creating `hook.stats`, so a model whose first pass is a "
+                   "validation pass has hooks without stats; create the three lists on the first call, in any mode.",
+           section="`Hooks`: many hooks in one object"),
+    Mutant("ch07.GradStatsHook", "records the norm as a 0-d tensor instead of a Python float",
+           old="        self.norms[i].append(grad_output[0].detach().norm().item())",
+           new="        self.norms[i].append(grad_output[0].detach().norm())",
+           learner="You record each norm as a 0-d tensor, which keeps its memory (on a GPU, GPU memory) alive; "
+                   "append a Python float with `.item()`.",
+           section="PyTorch hooks"),
 ]

@@ -294,4 +294,61 @@ MUTANTS = [
                    "statistics as constants; let the gradient flow through the batch's sums and store only detached "
                    "copies.",
            section="RunningBatchNorm"),
+
+    # edges: a batch of one image, memory layouts, float64 and devices, the clamp's threshold, padding modes
+    Mutant("ch08.BatchNorm", "refuses a batch of one image in training, though it has H * W values per channel",
+           old="            if n < 2:", new="            if x.shape[0] < 2:",
+           learner="You refuse a batch of one image in training; what BatchNorm needs is more than one value per "
+                   "channel, and one image of H x W pixels has H * W of them, so check N * H * W instead.",
+           section="BatchNorm from scratch"),
+    Mutant("ch08.LayerNorm", "flattens each image with view, which fails on channels-last or transposed inputs",
+           old="        centred = x - x.mean((1, 2, 3), keepdim=True)\n        var = (centred * centred).mean((1, 2, 3), keepdim=True)",
+           new="        centred = x - x.view(x.shape[0], -1).mean(1).view(-1, 1, 1, 1)\n"
+               "        var = (centred * centred).view(x.shape[0], -1).mean(1).view(-1, 1, 1, 1)",
+           learner="You flatten each image with `view`, which fails on a channels-last or transposed input; take "
+                   "the mean over the axes (1, 2, 3) directly (or use `reshape`).",
+           section="LayerNorm, InstanceNorm and GroupNorm"),
+    Mutant("ch08.InstanceNorm", "flattens the pixels with view, which fails on transposed inputs",
+           old="        centred = x - x.mean((2, 3), keepdim=True)\n        var = (centred * centred).mean((2, 3), keepdim=True)",
+           new="        centred = x - x.view(x.shape[0], x.shape[1], -1).mean(2)[:, :, None, None]\n"
+               "        var = (centred * centred).view(x.shape[0], x.shape[1], -1).mean(2)[:, :, None, None]",
+           learner="You flatten the pixels with `view`, which fails on a non-contiguous (say transposed) input; take "
+                   "the mean over the axes (2, 3) directly (or use `reshape`).",
+           section="LayerNorm, InstanceNorm and GroupNorm"),
+    Mutant("ch08.GroupNorm", "views the input as (N, G, -1), which fails on channels-last or transposed inputs",
+           old="        grouped = x.reshape(n, self.groups, c // self.groups, h, w)\n"
+               "        centred = grouped - grouped.mean((2, 3, 4), keepdim=True)\n"
+               "        var = (centred * centred).mean((2, 3, 4), keepdim=True)",
+           new="        grouped = x.view(n, self.groups, -1)\n"
+               "        centred = grouped - grouped.mean(2, keepdim=True)\n"
+               "        var = (centred * centred).mean(2, keepdim=True)",
+           learner="You view the input as (N, G, -1) with `view`, which fails on a channels-last or transposed "
+                   "input; use `reshape`, which copies when it must.",
+           section="LayerNorm, InstanceNorm and GroupNorm"),
+    Mutant("ch08.RunningBatchNorm", "makes the batch's count with torch.tensor, float32 on the CPU whatever the buffers are",
+           old="            count = self.count.lerp(self.count.new_tensor([x.numel() / x.shape[1]]), mom1)",
+           new="            count = self.count.lerp(torch.tensor([x.numel() / x.shape[1]]), mom1)",
+           learner="You make the batch's count with `torch.tensor`, which is float32 on the CPU, so a layer moved "
+                   "with `.double()` or `.to(device)` fails; make it like the buffer, with `self.count.new_tensor`.",
+           section="RunningBatchNorm"),
+    Mutant("ch08.RunningBatchNorm", "clamps the variance up to 20 samples included (<= 20 instead of < 20)",
+           old="clamp_min(0.01 if self.batch < 20 else 0.0)", new="clamp_min(0.01 if self.batch <= 20 else 0.0)",
+           learner="You still clamp the variance at 0.01 when exactly 20 samples have been seen; the floor applies "
+                   "while `batch < 20`.",
+           section="Debiasing, done right"),
+    Mutant("ch08.fold_batchnorm", "the new conv is made float32 on the CPU, not like conv's weight",
+           old="padding_mode=conv.padding_mode).to(conv.weight)", new="padding_mode=conv.padding_mode)",
+           learner="Your new convolution is float32 on the CPU whatever `conv` is, so a float64 or GPU model gets "
+                   "a folded layer of the wrong kind; move it with `.to(conv.weight)` (dtype and device).",
+           section="BatchNorm at inference time"),
+    Mutant("ch08.fold_batchnorm", "loses the padding mode (reflect padding becomes zeros)",
+           old=", bias=True,\n                          padding_mode=conv.padding_mode)", new=", bias=True)",
+           learner="The new convolution loses the padding mode, so a 'reflect' convolution pads with zeros and its "
+                   "border pixels change; copy `padding_mode` too.",
+           section="BatchNorm at inference time"),
+    Mutant("ch08.RunningBatchNorm", "counts the samples in a float32 buffer",
+           old='        self.register_buffer("batch", torch.tensor(0))', new='        self.register_buffer("batch", torch.tensor(0.0))',
+           learner="You count the samples seen in a float32 buffer, which stops counting exactly past 2**24 samples "
+                   "(and `.double()` converts it); make `batch` an int64 zero, `torch.tensor(0)`.",
+           section="RunningBatchNorm"),
 ]
