@@ -40,7 +40,8 @@ def reduce_loss(losses: Tensor, reduction: str) -> Tensor:
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """Softmax along `dim`: `exp(x_i) / sum_j exp(x_j)`, computed without overflow.
 
-    `x` is a float tensor of any shape; the result has the same shape and dtype, is positive, and
+    `x` is a float tensor of any shape, left unchanged; the result has the same shape and dtype, is
+    non-negative (an entry far below the maximum underflows to 0), and
     sums to 1 along `dim`. Subtract the maximum along `dim` first: softmax does not change when
     the same constant is added to every input, and `exp` of a number <= 0 cannot overflow.
     Do not call `torch.softmax` or `F.softmax` (they are the tests' oracle).

@@ -669,8 +669,8 @@ class GradClipCallback(Callback):
     """Clips the gradient before every optimiser step so that its total norm is at most `max_norm`.
 
     The total norm treats all of the model's gradients as one long vector,
-    $\\lVert g \\rVert = \\sqrt{\\sum_p \\sum_i g_{p,i}^2}$. After `backward`, if it exceeds `max_norm`,
-    every gradient is multiplied by `max_norm / (norm + 1e-6)`; otherwise nothing changes. The norm
+    $\\lVert g \\rVert = \\sqrt{\\sum_p \\sum_i g_{p,i}^2}$. After `backward`, if `max_norm / (norm + 1e-6)`
+    is below 1, every gradient is multiplied by that factor; otherwise nothing changes. The norm
     before clipping is appended to `norms` (a list of floats, one per training batch, emptied at
     `begin_fit`). Parameters without a gradient are skipped. Do not call `clip_grad_norm_` (the oracle).
 

@@ -38,7 +38,8 @@ class SloppyAdder:
 
     `SloppyAdder(o)` keeps the number in `self.o`. Adding gives a *new* SloppyAdder holding
     `self.o + other + 0.01` (neither operand changes), where `other` is another SloppyAdder's `.o`
-    or a plain number (`int`, `float`, any `numbers.Number`). `number + SloppyAdder` works too
+    or a plain number (`int`, `float`, `Fraction`, a numpy scalar: a `numbers.Number` that adds to a
+    float). `number + SloppyAdder` works too
     (`__radd__`), so `sum()` works. Adding anything else (a string, a list) raises TypeError: return
     `NotImplemented` and let Python raise it. The repr is `str(self.o)`.
 
@@ -338,7 +339,8 @@ class MiniModule:
       MiniModule.__init__() call"), as PyTorch does.
     - `__getattr__(name)` (only reached when normal look-up fails): the sub-module stored under
       `name`, else AttributeError naming it. Never recurses, even before `__init__` ran.
-    - `children()`: an iterator over the sub-modules in the order they were first assigned.
+    - `children()`: an iterator over the sub-modules in the order their names were first assigned
+      (assigning another sub-module to such a name keeps its place, as in `nn.Module`).
     - `register_forward_hook(hook)`: remember `hook` and return a `HookHandle` that removes it.
       The same function may be registered twice (it then runs twice); removing one handle removes
       only its own registration.

@@ -39,7 +39,8 @@ def variance(x: Tensor, dim: Dim = None, keepdim: bool = False, correction: int 
     number of elements reduced (see `count_along`). The default `correction=0` is the *population*
     variance (divide by n); `correction=1` is Bessel's *sample* variance (divide by n - 1), which is
     what `torch.var` computes unless told otherwise. The result has the shape of `x.sum(dim,
-    keepdim=keepdim)` and the dtype of `x`. The variance of a single number is 0.
+    keepdim=keepdim)` and the dtype of `x`. With `correction=0` the variance of a single number is 0
+    (with `correction=1` it is 0/0, nan).
 
     Write it with means and sums: `torch.var`/`torch.std` are what the tests compare with, so the
     tests check that you do not call them.
@@ -128,8 +129,8 @@ def correlation(x: Tensor, y: Tensor, dim: Dim = None, keepdim: bool = False) ->
     *population* standard deviations (all three divide by n; mixing in `torch.std`'s default n - 1
     scales r by (n-1)/n). `x` and `y` broadcast against each other as PyTorch's operations do (the
     same shape, or one with size 1 where the other has more: chapter 3 correlates one pixel's column,
-    (n, 1), with all (n, 784)); the result, between -1 and 1, has the shape of the reduction over
-    `dim` of the broadcast shape. Constant inputs give nan (0/0).
+    (n, 1), with all (n, 784)); the result, between -1 and 1 up to rounding, has the shape of the
+    reduction over `dim` of the broadcast shape. Constant inputs give nan (0/0).
 
     Do not call `torch.corrcoef`, `torch.cov` or `torch.std`: they are the tests' oracle.
 

@@ -341,8 +341,9 @@ def fold_batchnorm(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
     convolution followed by an affine map per output channel is again a convolution:
     - new weight = `conv.weight * factor` (one factor per output channel, shape `(out, 1, 1, 1)`);
     - new bias = `conv_bias * factor + offset`, with `conv_bias` zero when `conv.bias` is None.
-    The result has the same in/out channels, kernel size, stride, padding, dilation and groups as
-    `conv`, always has a bias, and shares no storage with `conv` or `bn`, which are left unchanged.
+    The result has the same in/out channels, kernel size, stride, padding, padding mode, dilation and
+    groups as `conv`, the dtype and device of `conv.weight`, always has a bias, and shares no storage
+    with `conv` or `bn`, which are left unchanged.
     Deployed models do this: one kernel instead of two. Do not call `torch.nn.utils.fuse_conv_bn_eval`
     or `fuse_conv_bn_weights`: they do the whole exercise, and the tests check that you do not.
 
