@@ -30,6 +30,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from solutions.ch08_norms import TIMING_CLOCKS, batchnorm_speed_ratios  # noqa: E402
 
+from measure import verdict  # noqa: E402  (benchmarks/measure.py)
+
 DEFAULT_SHAPE = (128, 32, 14, 14)  # a batch of 128 activation maps of 14 x 14 pixels with 32 channels
 TARGETS = {"eager": 3.5, "compiled": 1.0}
 
@@ -61,7 +63,8 @@ def main(argv=None) -> int:
             continue
         low, high = result["spread"][mode]
         print(f"{mode:<9} ratio BatchNorm / nn.BatchNorm2d: min {low:5.2f}  median {ratio:5.2f}  max {high:5.2f} "
-              f"over the rounds  (target: median <= {TARGETS[mode]}, {'met' if ratio <= TARGETS[mode] else 'MISSED'})")
+              "over the rounds")
+        print(f"    {verdict(result['ratios'][mode], TARGETS[mode])}")
     return 0
 
 

@@ -17,7 +17,7 @@ back (in alternating order, so both see the same machine load), after a warm-up:
    min / median / max over the repetitions. For scale: PyTorch Lightning documents an overhead of about
    0.06 s per MNIST epoch over a plain loop, roughly 60 us per batch.
 
-    python benchmarks/bench_runner.py                      # 2 epochs, 15 repetitions
+    python benchmarks/bench_runner.py                      # 2 epochs, 25 repetitions
     python benchmarks/bench_runner.py --repeats 25 --threads 0
 
 By default PyTorch runs on one thread and the times are the CPU time of this process
@@ -43,6 +43,8 @@ from solutions.ch05_learner import (AvgStatsCallback, DataBunch, Dataset, Learne
                                     Recorder, Runner, accuracy, combine_scheds, cos_1cycle_anneal, get_dls,
                                     get_model)
 from solutions.data import load_mnist  # noqa: E402
+
+from measure import median_interval, verdict  # noqa: E402  (benchmarks/measure.py)
 
 TARGET = 1.05
 
@@ -140,7 +142,7 @@ def paired_times(epochs, data, model_func, repeats, clock):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=25)
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (0: PyTorch's default)")
     args = parser.parse_args(argv)
     if args.threads:
@@ -157,9 +159,8 @@ def main(argv=None) -> int:
     print(f"  plain loop: {spread([p * 1e3 for p in plain], '.1f')} ms  "
           f"(spread {(max(plain) - min(plain)) / statistics.median(plain):.1%} of the median)")
     ratios = [r / p for p, r in pairs]
-    median = statistics.median(ratios)
-    print(f"  ratio Runner / plain: {spread(ratios)}  (target: median <= {TARGET}, "
-          f"{'met' if median <= TARGET else 'MISSED'})")
+    print(f"  ratio Runner / plain: {spread(ratios)}")
+    print(f"    {verdict(ratios, TARGET)}")
 
     tiny = tiny_data(8)
     n_tiny = args.epochs * (len(tiny.train_dl) + len(tiny.valid_dl))
@@ -168,8 +169,9 @@ def main(argv=None) -> int:
     overhead = [((r - p) / n_tiny * 1e6) for p, r in pairs]
     print(f"\na tiny model (4 -> 2, batches of 8), {n_tiny} batches per run: the dispatch is what is timed")
     print(f"  plain loop per batch: {spread(per_batch, '.1f')} us")
-    print(f"  the Runner adds per batch: {spread(overhead, '+.1f')} us  "
-          f"(median {statistics.median(r / p for p, r in pairs):.2f}x the plain loop's time)")
+    low, high = median_interval(overhead)
+    print(f"  the Runner adds per batch: {spread(overhead, '+.1f')} us, 95% interval of the median "
+          f"[{low:+.1f}, {high:+.1f}] us  (median {statistics.median(r / p for p, r in pairs):.2f}x the plain loop's time)")
     return 0
 
 

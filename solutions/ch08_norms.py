@@ -410,7 +410,7 @@ def paired_times(ours: nn.Module, theirs: nn.Module, shape, repeats: int, warmup
 def _summarise_rounds(rounds) -> dict:
     """Median ratio over the rounds (with its minimum and maximum), and the median time of each layer."""
     ratios = [o / t for o, t in rounds]
-    return {"ratio": statistics.median(ratios), "spread": (min(ratios), max(ratios)),
+    return {"ratio": statistics.median(ratios), "spread": (min(ratios), max(ratios)), "ratios": ratios,
             "ours": statistics.median(o for o, _ in rounds), "nn": statistics.median(t for _, t in rounds)}
 
 
@@ -418,9 +418,9 @@ def batchnorm_speed_ratios(shape=(128, 32, 14, 14), repeats: int = 40, warmup: i
                            device=None, clock: str = "wall") -> dict:
     """Median time ratios of this chapter's `BatchNorm` to `nn.BatchNorm2d`, forward and backward in training mode.
 
-    Returns `{'eager': r, 'compiled': r or None, 'spread': {mode: (min, max)}, 'times': {...}}`: each ratio
-    is the median over rounds of (our time / nn.BatchNorm2d's time) within a round, `spread` the smallest and
-    largest of those per-round ratios; `compiled` runs our layer under `torch.compile` (on
+    Returns `{'eager': r, 'compiled': r or None, 'spread': {mode: (min, max)}, 'ratios': {mode: [...]},
+    'times': {...}}`: each ratio is the median over rounds of (our time / nn.BatchNorm2d's time) within a round,
+    `ratios` those per-round ratios and `spread` their smallest and largest; `compiled` runs our layer under `torch.compile` (on
     the CPU that needs a C++ compiler) against `nn.BatchNorm2d` as PyTorch ships it, one fused kernel each
     way: the gap that compiling closes. `device` defaults to CUDA when available. `clock` is "wall"
     (elapsed time) or "cpu" (CPU time of this process, CPU only: on a CPU shared with other programs it does
@@ -434,12 +434,13 @@ def batchnorm_speed_ratios(shape=(128, 32, 14, 14), repeats: int = 40, warmup: i
     eager = _summarise_rounds(paired_times(BatchNorm(nf).to(device), nn.BatchNorm2d(nf).to(device),
                                            shape, repeats, warmup, device, tick))
     result = {"eager": eager["ratio"], "compiled": None, "spread": {"eager": eager["spread"]},
-              "times": {"eager_ours": eager["ours"], "eager_nn": eager["nn"]}}
+              "ratios": {"eager": eager["ratios"]}, "times": {"eager_ours": eager["ours"], "eager_nn": eager["nn"]}}
     if compiled:
         torch._dynamo.reset()
         comp = _summarise_rounds(paired_times(torch.compile(BatchNorm(nf).to(device)),
                                               nn.BatchNorm2d(nf).to(device), shape, repeats, warmup, device, tick))
         result["compiled"] = comp["ratio"]
         result["spread"]["compiled"] = comp["spread"]
+        result["ratios"]["compiled"] = comp["ratios"]
         result["times"].update(compiled_ours=comp["ours"], nn_same_rounds=comp["nn"])
     return result
