@@ -473,18 +473,12 @@ ENTRIES = [
 
 # Two worker processes grade the jobs (the entries, each chapter's in one worker, and the reference) one
 # after another, each with an in-process pytest run as grader/selfcheck.py's run_chapter_mutants
-# grades the mutants, but without -x: every test of the exercise, as in a learner's run. Two things that every
-# run repeats and that only cost time are done once per worker: grader.catalog.exercises() (it parses every
-# test file and solutions module; the files do not change while the worker runs) is cached, and pytest's
-# unraisableexception plugin, whose clean-up runs gc.collect() five times over torch's heap, is left out.
+# grades the mutants: every test of the exercise, as in a learner's run (grader.catalog caches what it parses
+# between runs), and without pytest's unraisableexception plugin, whose clean-up runs gc.collect() five times
+# over torch's heap and only costs time.
 WORKER = r"""
-import contextlib, functools, io, json, sys, time
+import contextlib, io, json, sys, time
 import pytest
-from grader import catalog
-
-_original = catalog.exercises
-_cached = functools.cache(lambda chapters: tuple(_original(list(chapters) if chapters else None)))
-catalog.exercises = lambda chapters=None: list(_cached(tuple(chapters) if chapters else None))
 
 jobs = json.loads(open(sys.argv[1]).read())
 done = []
