@@ -217,7 +217,7 @@ def check_mutants(chapters: list[str]) -> list[str]:
             return chapter, None, completed.stdout[-2000:] + completed.stderr[-2000:]
         return chapter, json.loads(completed.stdout.strip().splitlines()[-1]), ""
 
-    problems = []
+    problems, unnamed = [], []
     with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
         for chapter, verdicts, error in pool.map(one, [c for c in chapters if mutants.load_mutants(c)]):
             if verdicts is None:
@@ -233,8 +233,21 @@ def check_mutants(chapters: list[str]) -> list[str]:
                            else f"outcomes: {', '.join(v['outcomes']) or 'none'}")
                     problems.append(f"{v['exercise']}: mutant '{v['why']}' survived ({why})")
                 elif not v["named"]:
-                    problems.append(f"{v['exercise']}: mutant '{v['why']}' is rejected but not diagnosed as itself "
-                                    f"(diagnosis: {v['diagnosis'] or 'none'})")
+                    unnamed.append((chapter, v))
+    # A mutant left unnamed is graded again on its own, after the others: the diagnosis withholds its verdict
+    # when a replay runs out of time, which two chapters graded at once on a busy machine can cause. Named then,
+    # it is reported as a warning (the run is not deterministic, and that is worth looking into); not named
+    # twice, it fails the check.
+    for chapter, v in unnamed:
+        again = subprocess.run([sys.executable, "-m", "grader", "_mutants", chapter, "--exercise", v["exercise"]],
+                               cwd=ROOT, capture_output=True, text=True)
+        retried = ({r["why"]: r for r in json.loads(again.stdout.strip().splitlines()[-1])}
+                   if again.returncode == 0 else {})
+        if retried.get(v["why"], {}).get("named"):
+            print(f"    warning: {v['exercise']}: mutant '{v['why']}' was diagnosed as itself only when graded again")
+        else:
+            problems.append(f"{v['exercise']}: mutant '{v['why']}' is rejected but not diagnosed as itself "
+                            f"(diagnosis: {v['diagnosis'] or 'none'})")
     return problems
 
 
